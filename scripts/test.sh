@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# npm test: everything the test suite needs, brought up here, then the suite on Node (built dist/).
+#   1. the Debian packages (installed when missing and running as root; otherwise the exact command)
+#   2. the TypeScript build (dist/)
+#   3. a private headless gnome-keyring on a private D-Bus session bus (torn down on exit)
+#   4. Wine with the Windows node.exe, for the Credential Manager tests
+#   5. node --test over dist/test/*.test.js
+# Extra arguments are passed to node --test (e.g. npm test -- --test-name-pattern=keyring).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NO_COLOR=1
+
+bash scripts/ensure-system-deps.sh
+[ -d node_modules/typescript ] || npm install --no-audit --no-fund
+npx tsc -p tsconfig.json
+
+eval "$(env -u KR_DIR bash scripts/keyring-up.sh)"
+trap 'bash scripts/keyring-down.sh' EXIT
+
+if [ -f scripts/wine-setup.sh ]; then
+  # Exports AUTHKEEP_WINE_NODE (the Windows node.exe) and WINEPREFIX for test/windows-*.test.ts.
+  eval "$(bash scripts/wine-setup.sh)"
+fi
+
+# Node 20's --test takes no globs: the shell expands the list.
+node --test --test-concurrency=2 "$@" dist/test/*.test.js

@@ -1,0 +1,97 @@
+/**
+ * The one error type every keyring backend throws.
+ *
+ * @module
+ */
+
+/**
+ * Why a keyring operation failed. New kinds may be added in later versions
+ * (like keyring-rs's `#[non_exhaustive]`), so always keep a default branch.
+ *
+ * - `unavailable`: no keyring here (no FFI provider, no library, no D-Bus,
+ *   no Secret Service, no default collection, no logon session, a timeout).
+ * - `locked`: a keyring exists but is locked, or the user refused access.
+ * - `too-large`: the value is larger than this backend can hold.
+ * - `invalid`: the arguments cannot be stored (for example an embedded NUL).
+ * - `failure`: anything else the platform reported.
+ */
+export type KeyringErrorKind =
+  | "unavailable"
+  | "locked"
+  | "too-large"
+  | "invalid"
+  | "failure";
+
+/** The fields of a {@linkcode KeyringError} besides its message. */
+export interface KeyringErrorOptions {
+  /** Why the operation failed. */
+  kind: KeyringErrorKind;
+  /** Which backend failed: `"memory"`, `"libsecret"`, `"windows"`, `"macos"`, … */
+  backend: string;
+  /** The platform's own code: an OSStatus, a Win32 error or `"domain:code"` for a GError. */
+  code?: number | string;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * A keyring backend failed. A missing entry is never an error: `load`
+ * returns `null` and `delete` returns `false` for it.
+ *
+ * Messages never contain a secret value.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { KeyringError } from "authkeep";
+ *
+ * const error = new KeyringError("keyring is locked", { kind: "locked", backend: "memory" });
+ * console.log(error.kind, error.backend); // "locked" "memory"
+ * ```
+ */
+export class KeyringError extends Error {
+  /** Why the operation failed. */
+  readonly kind: KeyringErrorKind;
+  /** Which backend failed. */
+  readonly backend: string;
+  /** The platform's own error code, when there is one. */
+  readonly code: number | string | undefined;
+
+  /**
+   * @param message What failed and, where possible, how to fix it.
+   * @param options The kind, the backend, the platform code and the cause.
+   */
+  constructor(message: string, options: KeyringErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "KeyringError";
+    this.kind = options.kind;
+    this.backend = options.backend;
+    this.code = options.code;
+  }
+}
+
+/**
+ * Returns a new {@linkcode KeyringError} with `prefix: ` before the message of
+ * `error`, keeping its kind, backend and code. Non-keyring errors become kind
+ * `failure`.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { KeyringError, withKeyringContext } from "authkeep";
+ *
+ * const inner = new KeyringError("no bus", { kind: "unavailable", backend: "libsecret" });
+ * const outer = withKeyringContext(inner, "failed to load CLI auth from keyring");
+ * console.log(outer.message); // "failed to load CLI auth from keyring: no bus"
+ * ```
+ */
+export function withKeyringContext(error: unknown, prefix: string): KeyringError {
+  if (error instanceof KeyringError) {
+    return new KeyringError(`${prefix}: ${error.message}`, {
+      kind: error.kind,
+      backend: error.backend,
+      code: error.code,
+      cause: error,
+    });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new KeyringError(`${prefix}: ${detail}`, { kind: "failure", backend: "unknown", cause: error });
+}

@@ -22,6 +22,14 @@ import type { AuthCredentialsStoreMode, AuthDotJson } from "./auth-types.ts";
 export interface AuthStorage {
   /** The mode this storage implements. */
   readonly mode: AuthCredentialsStoreMode;
+  /**
+   * The home directory these credentials belong to (set by
+   * {@linkcode createAuthStorage}; optional for storages written by users).
+   * {@linkcode AuthManager} puts its cross-process lock file here.
+   */
+  readonly home?: string;
+  /** The credentials file name inside `home`, e.g. `"auth.json"`. */
+  readonly fileName?: string;
   /** Reads the credentials, or `null` when none are stored. */
   load(): Promise<AuthDotJson | null>;
   /** Stores the credentials, replacing what was there. */

@@ -1,0 +1,177 @@
+/**
+ * The file-system operations the storages use, each as a sync/async
+ * {@linkcode Step} pair.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import type { Step } from "./_flow.ts";
+
+/** Reads a whole file as bytes; `null` when it does not exist. */
+export function readBytes(path: string): Step<Uint8Array | null> {
+  return {
+    sync: () => {
+      try {
+        return fs.readFileSync(path);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ENOENT") return null;
+        throw error;
+      }
+    },
+    async: async () => {
+      try {
+        return await fsp.readFile(path);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ENOENT") return null;
+        throw error;
+      }
+    },
+  };
+}
+
+/** `lstat`, or `null` when nothing is there. */
+export function lstatOrNull(path: string): Step<fs.Stats | null> {
+  return {
+    sync: () => fs.lstatSync(path, { throwIfNoEntry: false }) ?? null,
+    async: () =>
+      fsp.lstat(path).catch((error: { code?: unknown }) => {
+        if (error.code === "ENOENT") return null;
+        throw error;
+      }),
+  };
+}
+
+/** `stat`, or `null` when nothing is there. */
+export function statOrNull(path: string): Step<fs.Stats | null> {
+  return {
+    sync: () => fs.statSync(path, { throwIfNoEntry: false }) ?? null,
+    async: () =>
+      fsp.stat(path).catch((error: { code?: unknown }) => {
+        if (error.code === "ENOENT") return null;
+        throw error;
+      }),
+  };
+}
+
+/** Resolves symlinks. */
+export function realpath(path: string): Step<string> {
+  return { sync: () => fs.realpathSync(path), async: () => fsp.realpath(path) };
+}
+
+/** `mkdir -p` with a mode for the directories it creates; returns the first one created. */
+export function mkdirp(path: string, mode: number): Step<string | undefined> {
+  return {
+    sync: () => fs.mkdirSync(path, { recursive: true, mode }),
+    async: () => fsp.mkdir(path, { recursive: true, mode }),
+  };
+}
+
+/** Lists a directory. */
+export function readdir(path: string): Step<string[]> {
+  return { sync: () => fs.readdirSync(path), async: () => fsp.readdir(path) };
+}
+
+/** Removes a file; returns whether it existed. */
+export function unlinkIfExists(path: string): Step<boolean> {
+  const missing = (error: { code?: unknown }): boolean => {
+    if (error.code === "ENOENT") return false;
+    throw error;
+  };
+  return {
+    sync: () => {
+      try {
+        fs.unlinkSync(path);
+        return true;
+      } catch (error) {
+        return missing(error as { code?: unknown });
+      }
+    },
+    async: () => fsp.unlink(path).then(() => true, missing),
+  };
+}
+
+/** Renames `from` over `to`. */
+export function rename(from: string, to: string): Step<void> {
+  return { sync: () => fs.renameSync(from, to), async: () => fsp.rename(from, to) };
+}
+
+/** Sets a file's mode. */
+export function chmod(path: string, mode: number): Step<void> {
+  return { sync: () => fs.chmodSync(path, mode), async: () => fsp.chmod(path, mode) };
+}
+
+/**
+ * Creates `path` exclusively (it must not exist) with `mode`, writes `data`,
+ * fsyncs and closes it. The file is closed even when a write fails.
+ */
+export function writeNewFileDurably(path: string, data: Uint8Array, mode: number): Step<void> {
+  return {
+    sync: () => {
+      const fd = fs.openSync(path, "wx", mode);
+      try {
+        let offset = 0;
+        while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    async: async () => {
+      const handle = await fsp.open(path, "wx", mode);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/**
+ * Fsyncs a directory so a rename in it survives a power cut. Platforms that
+ * cannot open or fsync directories (Windows) are skipped silently.
+ */
+export function fsyncDirectory(path: string): Step<void> {
+  const ignorable = (error: { code?: unknown }): void => {
+    if (!["EISDIR", "EPERM", "EINVAL", "EBADF", "EACCES", "ENOTSUP"].includes(String(error.code))) throw error;
+  };
+  return {
+    sync: () => {
+      let fd: number;
+      try {
+        fd = fs.openSync(path, "r");
+      } catch (error) {
+        return ignorable(error as { code?: unknown });
+      }
+      try {
+        fs.fsyncSync(fd);
+      } catch (error) {
+        ignorable(error as { code?: unknown });
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    async: async () => {
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(path, "r");
+      } catch (error) {
+        return ignorable(error as { code?: unknown });
+      }
+      try {
+        await handle.sync();
+      } catch (error) {
+        ignorable(error as { code?: unknown });
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/** Wraps a synchronous computation as a step (for keyring calls and the like). */
+export function step<T>(sync: () => T, async: () => Promise<T>): Step<T> {
+  return { sync, async };
+}

@@ -1,0 +1,136 @@
+/**
+ * Crash-safe file replacement: a temp file in the same directory, created
+ * exclusively with an unpredictable name and mode 0600, written, fsynced,
+ * renamed over the target, then the directory fsynced. A reader sees the old
+ * file or the new one, never a mix; a crash leaves at most a temp file, which
+ * the next write removes.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import process from "node:process";
+import { type Flow, io, runAsync, runSync, sleepStep } from "./_flow.ts";
+import { fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import { errorCode } from "./errors.ts";
+
+/** Options for {@linkcode writeFileAtomic}. */
+export interface WriteFileAtomicOptions {
+  /**
+   * The mode of the new file (before the umask).
+   * @default {0o600}
+   */
+  mode?: number;
+}
+
+// Temp files of writes still running in this process; everything else matching our
+// pattern whose writer is gone is debris from a crash.
+const inFlight = new Set<string>();
+// A temp file this old is debris even if its pid now belongs to someone else.
+const STALE_TEMP_MS = 10 * 60 * 1000;
+
+/**
+ * Atomically replaces `path` with `data`.
+ *
+ * @param path The file to write.
+ * @param data The new contents.
+ * @param options The file mode.
+ * @throws The system error (`EACCES`, `EROFS`, `ENOSPC`, …); the old file is then untouched.
+ * @example Basic usage
+ * ```ts
+ * import { writeFileAtomic } from "authkeep";
+ *
+ * await writeFileAtomic("/tmp/authkeep-example.json", new TextEncoder().encode("{}"));
+ * ```
+ */
+export function writeFileAtomic(path: string, data: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
+  return runAsync(writeFileAtomicFlow(path, data, options.mode ?? 0o600));
+}
+
+/**
+ * Synchronous twin of {@linkcode writeFileAtomic}.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { writeFileAtomicSync } from "authkeep";
+ *
+ * writeFileAtomicSync("/tmp/authkeep-example.json", new TextEncoder().encode("{}"));
+ * ```
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array, options: WriteFileAtomicOptions = {}): void {
+  runSync(writeFileAtomicFlow(path, data, options.mode ?? 0o600));
+}
+
+/** The atomic write as a flow, for storages that compose it with other steps. */
+export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: number): Flow<void> {
+  const directory = dirname(path);
+  const name = basename(path);
+  yield* removeStaleTempFiles(directory, name);
+  const temp = join(directory, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  inFlight.add(temp);
+  try {
+    yield* io(writeNewFileDurably(temp, data, mode));
+    yield* renameWithRetry(temp, path);
+  } catch (error) {
+    try {
+      yield* io(unlinkIfExists(temp));
+    } catch {
+      // The original error matters more; the next write removes the temp file.
+    }
+    throw error;
+  } finally {
+    inFlight.delete(temp);
+  }
+  yield* io(fsyncDirectory(directory));
+}
+
+function* renameWithRetry(from: string, to: string): Flow<void> {
+  // On Windows a rename over a file another process has open fails briefly (EPERM/EBUSY).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return yield* io(rename(from, to));
+    } catch (error) {
+      const retryable = process.platform === "win32" && ["EPERM", "EACCES", "EBUSY"].includes(errorCode(error) ?? "");
+      if (!retryable || attempt >= 10) throw error;
+    }
+    yield* io(sleepStep(10 * attempt));
+  }
+}
+
+function* removeStaleTempFiles(directory: string, name: string): Flow<void> {
+  let entries: string[];
+  try {
+    entries = yield* io(readdir(directory));
+  } catch {
+    return; // The directory may not exist yet; the write itself reports real problems.
+  }
+  const prefix = `.${name}.`;
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || !entry.endsWith(".tmp")) continue;
+    const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(entry.slice(prefix.length));
+    if (match === null) continue;
+    const full = join(directory, entry);
+    const pid = Number(match[1]);
+    let stale = pid === process.pid ? !inFlight.has(full) : !isProcessAlive(pid);
+    if (!stale) {
+      const stats = yield* io(statOrNull(full));
+      stale = stats !== null && Date.now() - stats.mtimeMs > STALE_TEMP_MS;
+    }
+    if (!stale) continue;
+    try {
+      yield* io(unlinkIfExists(full));
+    } catch {
+      // Best effort: another writer may be cleaning the same debris.
+    }
+  }
+}
+
+/** Whether a process with this pid exists on this host. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === "EPERM";
+  }
+}

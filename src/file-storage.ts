@@ -1,0 +1,190 @@
+/**
+ * `file` mode: `<home>/auth.json`, written atomically, read with a bounded
+ * retry.
+ *
+ * Policies (documented in the README):
+ * - the home directory is created 0700 and the file is always 0600 after a save;
+ * - a symlinked `auth.json` is followed: saves atomically replace the link's
+ *   target (the link stays), and delete removes the target and the link;
+ * - a corrupt file is never silently lost: before a save replaces it, its
+ *   bytes are kept as `auth.json.corrupt-<timestamp>` (0600) with a warning.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import process from "node:process";
+import type { AuthDotJson } from "./auth-types.ts";
+import { parseAuthJson, serializeAuthJson } from "./auth-json.ts";
+import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "./errors.ts";
+import { type Flow, io, sleepStep } from "./_flow.ts";
+import { lstatOrNull, mkdirp, readBytes, realpath, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import { writeFileAtomicFlow } from "./atomic-write.ts";
+import type { StorageFlows } from "./_flow-storage.ts";
+
+/** Where a file-backed storage keeps its file, and how it reports warnings. */
+export interface FileLocation {
+  home: string;
+  fileName: string;
+  warn: (message: string) => void;
+}
+
+// Other writers (the real Codex CLI) truncate and rewrite auth.json in place, so a
+// reader can catch it half-written: retry a parse failure, 3 attempts over ~100 ms.
+const LOAD_ATTEMPTS = 3;
+const LOAD_RETRY_DELAY_MS = 50;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** The flows of `file` mode. */
+export function fileStorageFlows(location: FileLocation): StorageFlows {
+  return {
+    load: () => loadFileFlow(location),
+    save: (auth) => saveFileFlow(location, auth),
+    delete: () => deleteFileFlow(location),
+  };
+}
+
+/** The path of the credentials file. */
+export function authFilePath(location: FileLocation): string {
+  return join(location.home, location.fileName);
+}
+
+/** Loads the file: `null` when missing, retrying parse failures. */
+export function* loadFileFlow(location: FileLocation, attempts = LOAD_ATTEMPTS): Flow<AuthDotJson | null> {
+  const path = authFilePath(location);
+  for (let attempt = 1; ; attempt++) {
+    let bytes: Uint8Array | null;
+    try {
+      bytes = yield* io(readBytes(path));
+    } catch (error) {
+      throw storageError("load", path, error);
+    }
+    if (bytes === null) return null;
+    try {
+      return decodeAuthFile(bytes, path);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+    yield* io(sleepStep(LOAD_RETRY_DELAY_MS));
+  }
+}
+
+/** Parses file bytes, naming the file in any error. */
+export function decodeAuthFile(bytes: Uint8Array, path: string): AuthDotJson {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new AuthFormatError(`${path} is not valid UTF-8`);
+  }
+  try {
+    return parseAuthJson(text);
+  } catch (error) {
+    const format = error as AuthFormatError;
+    throw new AuthFormatError(`${path}: ${format.message}`, {
+      field: format.field,
+      line: format.line,
+      column: format.column,
+    });
+  }
+}
+
+/** Saves atomically, keeping a corrupt predecessor and warning about loose permissions. */
+export function* saveFileFlow(location: FileLocation, auth: AuthDotJson): Flow<void> {
+  // Serialize first: a document we could not read back is never written.
+  const data = encoder.encode(serializeAuthJson(auth));
+  const path = authFilePath(location);
+  try {
+    yield* io(mkdirp(location.home, 0o700));
+    yield* warnIfHomeIsShared(location);
+    const target = yield* resolveTarget(path);
+    yield* keepCorruptPredecessor(location, path, target);
+    yield* writeFileAtomicFlow(target, data, 0o600);
+  } catch (error) {
+    if (error instanceof AuthStorageError) throw error;
+    throw storageError("save", path, error);
+  }
+}
+
+/** Deletes the file (and, for a symlink, its target); returns whether anything existed. */
+export function* deleteFileFlow(location: FileLocation): Flow<boolean> {
+  const path = authFilePath(location);
+  try {
+    const link = yield* io(lstatOrNull(path));
+    let removedTarget = false;
+    if (link?.isSymbolicLink()) {
+      try {
+        removedTarget = yield* io(unlinkIfExists(yield* io(realpath(path))));
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT") throw error;
+      }
+    }
+    return (yield* io(unlinkIfExists(path))) || removedTarget;
+  } catch (error) {
+    throw storageError("delete", path, error);
+  }
+}
+
+function* resolveTarget(path: string): Flow<string> {
+  const link = yield* io(lstatOrNull(path));
+  if (!link?.isSymbolicLink()) return path;
+  try {
+    return yield* io(realpath(path));
+  } catch (error) {
+    throw new AuthStorageError(`${path} is a symlink to a file that does not exist; fix or remove the link`, {
+      operation: "save",
+      path,
+      code: errorCode(error),
+      cause: error,
+    });
+  }
+}
+
+function* keepCorruptPredecessor(location: FileLocation, path: string, target: string): Flow<void> {
+  const existing = yield* io(readBytes(target));
+  // An empty file holds nothing to lose (and is what a truncating writer leaves mid-write).
+  if (existing === null || existing.length === 0) return;
+  try {
+    decodeAuthFile(existing, path);
+    return;
+  } catch {
+    // Not readable: keep it before we replace it.
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  for (let suffix = 0; ; suffix++) {
+    const backup = `${path}.corrupt-${stamp}${suffix === 0 ? "" : `-${suffix}`}`;
+    try {
+      yield* io(writeNewFileDurably(backup, existing, 0o600));
+    } catch (error) {
+      if (errorCode(error) === "EEXIST" && suffix < 100) continue;
+      throw error;
+    }
+    location.warn(`${path} did not contain valid credentials; its old contents were kept in ${backup} before it was replaced`);
+    return;
+  }
+}
+
+const warnedHomes = new Set<string>();
+
+function* warnIfHomeIsShared(location: FileLocation): Flow<void> {
+  if (process.platform === "win32" || warnedHomes.has(location.home)) return;
+  const stats = yield* io(statOrNull(location.home));
+  // World-writable without the sticky bit: anyone could swap auth.json for their own file.
+  if (stats !== null && (stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0) {
+    warnedHomes.add(location.home);
+    location.warn(`${location.home} can be written by other users; run \`chmod 700 ${location.home}\``);
+  }
+}
+
+/** Wraps a system error from a storage operation. */
+export function storageError(operation: AuthStorageOperation, path: string, error: unknown): AuthStorageError {
+  const code = errorCode(error);
+  const verb = { load: "read", save: "write", delete: "remove" }[operation];
+  const detail = error instanceof Error ? error.message : String(error);
+  return new AuthStorageError(`failed to ${verb} credentials file ${path}: ${detail}`, {
+    operation,
+    path,
+    code,
+    cause: error,
+  });
+}

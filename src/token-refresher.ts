@@ -1,0 +1,347 @@
+/**
+ * Exchanges a refresh token for new tokens at the OAuth token endpoint,
+ * exactly as Codex CLI does, and classifies failures the way Codex does:
+ * a *permanent* {@linkcode RefreshError} means "sign in again", a transient
+ * one means "try again later".
+ *
+ * @module
+ */
+
+/** Codex CLI's OAuth client id. */
+export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
+/** Codex CLI's token endpoint. */
+export const DEFAULT_REFRESH_TOKEN_URL = "https://auth.openai.com/oauth/token";
+/** The environment variable that overrides the token endpoint (Codex's name). */
+export const REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR = "CODEX_REFRESH_TOKEN_URL_OVERRIDE";
+
+/** Codex's message for `refresh_token_expired`. */
+export const REFRESH_TOKEN_EXPIRED_MESSAGE =
+  "Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again.";
+/** Codex's message for `refresh_token_reused`. */
+export const REFRESH_TOKEN_REUSED_MESSAGE =
+  "Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again.";
+/** Codex's message for `refresh_token_invalidated`. */
+export const REFRESH_TOKEN_INVALIDATED_MESSAGE =
+  "Your access token could not be refreshed because your refresh token was revoked. Please log out and sign in again.";
+/** Codex's message for any other 401 from the token endpoint. */
+export const REFRESH_TOKEN_UNKNOWN_MESSAGE =
+  "Your access token could not be refreshed. Please log out and sign in again.";
+/** Codex's message when the stored login now belongs to another account (or was removed). */
+export const REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE =
+  "Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.";
+
+/**
+ * Why a refresh failed. The first five are permanent (sign in again):
+ * - `expired`, `exhausted` (reused), `revoked`, `other`: Codex's
+ *   `RefreshTokenFailedReason` for a 401 from the token endpoint;
+ * - `account-mismatch`: the stored login was removed or belongs to another
+ *   account (Codex reports it as `Other` with its own message).
+ *
+ * `transient` covers network errors, timeouts, non-401 statuses and
+ * unreadable success bodies. New reasons may be added.
+ */
+export type RefreshFailedReason = "expired" | "exhausted" | "revoked" | "other" | "account-mismatch" | "transient";
+
+/** Options of {@linkcode RefreshError}. */
+export interface RefreshErrorOptions {
+  /** Whether signing in again is the only fix. */
+  permanent: boolean;
+  /** The classified reason. */
+  reason: RefreshFailedReason;
+  /** The HTTP status of the token endpoint, when it answered. */
+  status?: number;
+  /** The lowercased error code from the response body, when present. */
+  code?: string;
+  /** The underlying error (never one whose message carries a token). */
+  cause?: unknown;
+}
+
+/**
+ * A token refresh failed. `permanent` failures carry Codex's exact message
+ * and mean the user must sign in again; the others may be retried.
+ * Messages and fields never contain a token.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { HttpTokenRefresher, RefreshError } from "authkeep";
+ *
+ * try {
+ *   await new HttpTokenRefresher().refresh("an-old-refresh-token");
+ * } catch (error) {
+ *   if (error instanceof RefreshError && error.permanent) console.log(error.reason, error.message);
+ * }
+ * ```
+ */
+export class RefreshError extends Error {
+  /** Whether signing in again is the only fix. */
+  readonly permanent: boolean;
+  /** The classified reason. */
+  readonly reason: RefreshFailedReason;
+  /** The HTTP status of the token endpoint, when it answered. */
+  readonly status: number | undefined;
+  /** The lowercased error code from the response body, when present. */
+  readonly code: string | undefined;
+
+  /**
+   * @param message The user-facing message (Codex's exact text for permanent failures).
+   * @param options Classification and cause.
+   */
+  constructor(message: string, options: RefreshErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "RefreshError";
+    this.permanent = options.permanent;
+    this.reason = options.reason;
+    this.status = options.status;
+    this.code = options.code;
+  }
+}
+
+/** The tokens a refresh returned; each is optional, as in Codex's `RefreshResponse`. */
+export interface RefreshedTokens {
+  /** A new raw id_token JWT. */
+  id_token?: string;
+  /** A new access token. */
+  access_token?: string;
+  /** The rotated refresh token. */
+  refresh_token?: string;
+}
+
+/**
+ * Anything that can exchange a refresh token for new tokens. Implement it to
+ * plug another identity provider (or a test double) into {@linkcode AuthManager}.
+ *
+ * @example Basic usage
+ * ```ts
+ * import type { TokenRefresher } from "authkeep";
+ *
+ * const refresher: TokenRefresher = {
+ *   async refresh(refreshToken) {
+ *     return { access_token: "new-access", refresh_token: "new-refresh" };
+ *   },
+ * };
+ * ```
+ */
+export interface TokenRefresher {
+  /**
+   * Exchanges `refreshToken` for new tokens.
+   *
+   * @throws {RefreshError} permanent when the refresh token is dead, transient otherwise.
+   */
+  refresh(refreshToken: string): Promise<RefreshedTokens>;
+}
+
+/** Options of {@linkcode HttpTokenRefresher}. */
+export interface HttpTokenRefresherOptions {
+  /**
+   * The token endpoint.
+   * @default process.env.CODEX_REFRESH_TOKEN_URL_OVERRIDE, else "https://auth.openai.com/oauth/token"
+   */
+  url?: string;
+  /**
+   * The OAuth client id.
+   * @default "app_EMoamEEZ73f0CkXaXp7hrann" (Codex CLI)
+   */
+  clientId?: string;
+  /**
+   * The `fetch` to use (e.g. one with a proxy agent).
+   * @default globalThis.fetch
+   */
+  fetch?: typeof fetch;
+  /**
+   * Extra request headers, e.g. `originator` and `User-Agent` as Codex sends them.
+   * @default {}
+   */
+  headers?: Record<string, string>;
+  /**
+   * How long one refresh request may take before it fails as transient.
+   * The cross-process lock's stale bound is well above this.
+   * @default 30000
+   */
+  timeoutMs?: number;
+}
+
+/** The default time one refresh request may take. */
+export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
+
+/**
+ * Refreshes tokens over HTTP with Codex CLI's request:
+ * `POST {url}` with JSON `{client_id, grant_type: "refresh_token", refresh_token, scope: "openid profile email"}`.
+ *
+ * Errors follow Codex: a 401 is a permanent {@linkcode RefreshError} whose
+ * reason comes from the body's error code (`error.code`, or `error` when it
+ * is a string, or top-level `code`, lowercased); any other status, a network
+ * error, a timeout or a non-JSON success body is transient.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { HttpTokenRefresher } from "authkeep";
+ *
+ * const refresher = new HttpTokenRefresher({ url: "http://127.0.0.1:8080/oauth/token" });
+ * const tokens = await refresher.refresh("the-stored-refresh-token");
+ * console.log(typeof tokens.access_token); // "string"
+ * ```
+ */
+export class HttpTokenRefresher implements TokenRefresher {
+  /** The token endpoint this refresher posts to. */
+  readonly url: string;
+  /** The OAuth client id sent with every request. */
+  readonly clientId: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+
+  /** @param options Endpoint, client id, fetch, headers and timeout. */
+  constructor(options: HttpTokenRefresherOptions = {}) {
+    const override = globalThis.process?.env?.[REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR];
+    this.url = options.url ?? (override ? override : DEFAULT_REFRESH_TOKEN_URL);
+    this.clientId = options.clientId ?? CODEX_CLIENT_ID;
+    // Bound late so a test or a polyfill that replaces globalThis.fetch is honoured.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#headers = { ...options.headers };
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
+  }
+
+  /**
+   * Exchanges `refreshToken` for new tokens.
+   *
+   * @param refreshToken The current refresh token; the server rotates it.
+   * @returns The fields the server returned (each optional).
+   * @throws {RefreshError} permanent (with Codex's exact message) on a 401;
+   * transient on anything else that is not a JSON success.
+   * @example Basic usage
+   * ```ts
+   * import { HttpTokenRefresher } from "authkeep";
+   *
+   * const { access_token } = await new HttpTokenRefresher().refresh("the-stored-refresh-token");
+   * ```
+   */
+  async refresh(refreshToken: string): Promise<RefreshedTokens> {
+    const body = JSON.stringify({
+      client_id: this.clientId,
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+      scope: "openid profile email",
+    });
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(this.url, {
+        method: "POST",
+        headers: { ...this.#headers, "Content-Type": "application/json" },
+        body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      // A fetch error names the URL at most, never the body we sent.
+      const what = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "network error";
+      throw new RefreshError(`Failed to refresh token: ${what}`, { permanent: false, reason: "transient", cause: error });
+    }
+    if (response.ok) return parseSuccess(text, response.status);
+    throw classifyRefreshFailure(response.status, scrub(text, refreshToken));
+  }
+}
+
+/**
+ * Turns a non-2xx answer of the token endpoint into a {@linkcode RefreshError},
+ * as Codex does: 401 → permanent with the reason from the body's error code;
+ * any other status → transient `Failed to refresh token: {status}: {message}`.
+ *
+ * @param status The HTTP status (not 2xx).
+ * @param body The response body text.
+ * @returns The classified error (not thrown).
+ * @example Basic usage
+ * ```ts
+ * import { classifyRefreshFailure } from "authkeep";
+ *
+ * const error = classifyRefreshFailure(401, '{"error":{"code":"refresh_token_reused"}}');
+ * console.log(error.permanent, error.reason); // true "exhausted"
+ * ```
+ */
+export function classifyRefreshFailure(status: number, body: string): RefreshError {
+  const json = parseJsonOrUndefined(body);
+  const code = extractErrorCode(json);
+  if (status === 401) {
+    const [reason, message] = reasonForCode(code);
+    return new RefreshError(message, { permanent: true, reason, status, ...(code === undefined ? {} : { code }) });
+  }
+  return new RefreshError(`Failed to refresh token: ${status}: ${errorMessage(json, body)}`, {
+    permanent: false,
+    reason: "transient",
+    status,
+    ...(code === undefined ? {} : { code }),
+  });
+}
+
+function reasonForCode(code: string | undefined): [RefreshFailedReason, string] {
+  switch (code) {
+    case "refresh_token_expired":
+      return ["expired", REFRESH_TOKEN_EXPIRED_MESSAGE];
+    case "refresh_token_reused":
+      return ["exhausted", REFRESH_TOKEN_REUSED_MESSAGE];
+    case "refresh_token_invalidated":
+      return ["revoked", REFRESH_TOKEN_INVALIDATED_MESSAGE];
+    default:
+      return ["other", REFRESH_TOKEN_UNKNOWN_MESSAGE];
+  }
+}
+
+/** Codex's `extract_refresh_token_error_code`: `error.code`, `error` (string), or top-level `code`; lowercased. */
+function extractErrorCode(json: unknown): string | undefined {
+  if (!isObject(json)) return undefined;
+  const error = json.error;
+  if (isObject(error) && typeof error.code === "string") return error.code.toLowerCase();
+  if (typeof error === "string") return error.toLowerCase();
+  if (typeof json.code === "string") return json.code.toLowerCase();
+  return undefined;
+}
+
+/** Codex's `try_parse_error_message`: `error.message`, else the body, else "Unknown error". */
+function errorMessage(json: unknown, body: string): string {
+  if (isObject(json) && isObject(json.error) && typeof json.error.message === "string") return json.error.message;
+  if (body.length === 0) return "Unknown error";
+  // Keep a server's HTML error page from flooding logs.
+  return body.length > 500 ? `${body.slice(0, 500)}…` : body;
+}
+
+function parseSuccess(text: string, status: number): RefreshedTokens {
+  const json = parseJsonOrUndefined(text);
+  if (!isObject(json)) {
+    throw new RefreshError(`Failed to refresh token: ${status}: the response is not a JSON object`, {
+      permanent: false,
+      reason: "transient",
+      status,
+    });
+  }
+  const tokens: RefreshedTokens = {};
+  for (const field of ["id_token", "access_token", "refresh_token"] as const) {
+    const value = json[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "string") {
+      throw new RefreshError(`Failed to refresh token: ${status}: ${field} is not a string`, {
+        permanent: false,
+        reason: "transient",
+        status,
+      });
+    }
+    tokens[field] = value;
+  }
+  return tokens;
+}
+
+/** Removes the refresh token we sent from text we may put in a message (a server could echo it). */
+function scrub(text: string, secret: string): string {
+  return secret.length > 0 ? text.split(secret).join("[redacted]") : text;
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

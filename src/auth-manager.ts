@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { AuthStorage } from "./auth-storage.ts";
 import type { AuthDotJson } from "./auth-types.ts";
 import { inspectSymbol } from "./_redact.ts";
@@ -428,27 +428,35 @@ export class AuthManager {
     if (lock === null) return { handle: null };
     const start = Date.now();
     let pause = lock.pollMs;
-    for (;;) {
-      const handle = await lock.tryAcquire();
-      if (handle) return { handle };
-      let fresh: AuthDotJson | null | undefined;
-      try {
-        fresh = await this.#storage.load();
-      } catch {
-        fresh = undefined; // mid-write or briefly unavailable: look again next round
-      }
-      if (fresh !== undefined) {
-        if (accountOf(fresh) !== expected) throw accountMismatch();
-        if (tokensChanged(fresh, snapshot) && isRefreshable(fresh)) {
-          this.#setCached(fresh);
-          return { adopted: fresh };
+    // Wake when the lock is released or the auth file replaced; the poll below is the fallback.
+    const authFile = this.#storage.fileName ?? "auth.json";
+    const waiter = lock.waiter([basename(lock.path), authFile]);
+    try {
+      for (;;) {
+        // Storage first: after a release every waiter finds the new tokens without queueing for the lock.
+        let fresh: AuthDotJson | null | undefined;
+        try {
+          fresh = await this.#storage.load();
+        } catch {
+          fresh = undefined; // mid-write or briefly unavailable: look again next round
         }
+        if (fresh !== undefined) {
+          if (accountOf(fresh) !== expected) throw accountMismatch();
+          if (tokensChanged(fresh, snapshot) && isRefreshable(fresh)) {
+            this.#setCached(fresh);
+            return { adopted: fresh };
+          }
+        }
+        const handle = await lock.tryAcquire();
+        if (handle) return { handle };
+        const waited = Date.now() - start;
+        if (waited >= lock.timeoutMs) throw new LockTimeoutError(lock.path, waited, (await lock.holder()) ?? undefined);
+        await waiter.sleep(pause + Math.random() * pause);
+        // Back off so a slow token endpoint does not turn into a storm of storage reads (keyring D-Bus calls).
+        pause = Math.min(pause * 1.5, 100);
       }
-      const waited = Date.now() - start;
-      if (waited >= lock.timeoutMs) throw new LockTimeoutError(lock.path, waited, (await lock.holder()) ?? undefined);
-      await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
-      // Back off so a slow token endpoint does not turn into a storm of storage reads (keyring D-Bus calls).
-      pause = Math.min(pause * 1.5, 100);
+    } finally {
+      waiter.close();
     }
   }
 }

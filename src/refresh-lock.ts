@@ -29,7 +29,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 
 /** What a lock file records about its holder. */
@@ -63,6 +64,14 @@ export interface RefreshLockOptions {
    * @default 10
    */
   pollMs?: number;
+}
+
+/** Sleeps between lock attempts; see {@linkcode RefreshLock.waiter}. */
+export interface LockWaiter {
+  /** Waits `ms`, or less when a watched file changes. */
+  sleep(ms: number): Promise<void>;
+  /** Stops watching. */
+  close(): void;
 }
 
 /** A held lock. Release it in a `finally`. */
@@ -202,13 +211,63 @@ export class RefreshLock {
   async acquire(options: { timeoutMs?: number } = {}): Promise<RefreshLockHandle> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const start = Date.now();
-    for (;;) {
-      const handle = await this.tryAcquire();
-      if (handle) return handle;
-      const waited = Date.now() - start;
-      if (waited >= timeoutMs) throw new LockTimeoutError(this.path, waited, (await readLockFile(this.path))?.holder);
-      await sleep(this.pollMs + Math.random() * this.pollMs);
+    const waiter = this.waiter();
+    try {
+      for (;;) {
+        const handle = await this.tryAcquire();
+        if (handle) return handle;
+        const waited = Date.now() - start;
+        if (waited >= timeoutMs) throw new LockTimeoutError(this.path, waited, (await readLockFile(this.path))?.holder);
+        await waiter.sleep(this.pollMs + Math.random() * this.pollMs);
+      }
+    } finally {
+      waiter.close();
     }
+  }
+
+  /**
+   * Returns a sleeper that wakes early when anything changes in the lock's
+   * directory (the lock file released, the auth file replaced), so waiters
+   * react at once instead of at their next poll. Where file watching is not
+   * available it is a plain timer. Close it when done.
+   *
+   * @param files Only wake for these file names in the lock's directory.
+   * @default files the lock file and any file starting with its stem
+   */
+  waiter(files?: readonly string[]): LockWaiter {
+    const dir = dirname(this.path);
+    const lockName = basename(this.path);
+    let wake: (() => void) | null = null;
+    let watcher: FSWatcher | null = null;
+    try {
+      watcher = watch(dir, { persistent: false }, (_event, name) => {
+        const file = name === null ? null : String(name);
+        if (file === null || (files ? files.includes(file) : file === lockName)) wake?.();
+      });
+      watcher.on("error", () => {
+        watcher?.close();
+        watcher = null;
+      });
+    } catch {
+      watcher = null; // no inotify/FSEvents here (or the dir does not exist yet): poll only
+    }
+    return {
+      sleep: (ms) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(done, ms);
+          function done() {
+            clearTimeout(timer);
+            wake = null;
+            resolve();
+          }
+          wake = done;
+        }),
+      close: () => {
+        watcher?.close();
+        watcher = null;
+        wake?.();
+      },
+    };
   }
 
   /** Reads who holds the lock now, or `null` when it is free or unreadable. */
@@ -370,8 +429,4 @@ function pidAlive(pid: number): boolean {
 
 function codeOf(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,67 @@
+/**
+ * One cold start, in a fresh process: `node dist/bench/_cold-child.js <case>`.
+ * Prints `{"importMs":…, "callMs":…}` measured inside the process; the parent
+ * also times the whole process from outside.
+ *
+ * Kept free of static imports, so the `empty` case costs only the runtime's
+ * own start plus loading this file.
+ *
+ * @module
+ */
+const [, , which = "empty", root = ".", anchors = ".cache/bench-anchors"] = process.argv;
+const service = "authkeep-bench";
+const account = "bench|cold";
+
+interface ColdResult {
+  importMs?: number;
+  callMs?: number;
+  error?: string;
+}
+
+async function main(): Promise<ColdResult> {
+  const result: ColdResult = {};
+  if (which === "empty") return result;
+  const started = performance.now();
+  if (which.startsWith("authkeep")) {
+    // By package name, as a user writes it (Node resolves a package's own name through "exports").
+    const packageName = "authkeep"; // a variable, so tsc does not need dist/ to type-check this file
+    const authkeep = (await import(packageName)) as typeof import("../src/index.ts");
+    result.importMs = performance.now() - started;
+    if (which === "authkeep-call") {
+      const before = performance.now();
+      authkeep.defaultKeyringStore().loadSync(service, account);
+      result.callMs = performance.now() - before;
+    }
+  } else if (which.startsWith("napi")) {
+    const { createRequire } = await import("node:module");
+    const napi = createRequire(`${root}/package.json`)("@napi-rs/keyring") as typeof import("@napi-rs/keyring");
+    result.importMs = performance.now() - started;
+    if (which === "napi-call") {
+      const before = performance.now();
+      new napi.Entry(service, account, { linux: { store: "secret-service" } }).getPassword();
+      result.callMs = performance.now() - before;
+    }
+  } else if (which.startsWith("keytar")) {
+    const { createRequire } = await import("node:module");
+    const keytar = createRequire(`${root}/${anchors}/package.json`)("keytar") as {
+      getPassword(service: string, account: string): Promise<string | null>;
+    };
+    result.importMs = performance.now() - started;
+    if (which === "keytar-call") {
+      const before = performance.now();
+      await keytar.getPassword(service, account);
+      result.callMs = performance.now() - before;
+    }
+  } else {
+    throw new Error(`unknown cold-start case ${which}`);
+  }
+  return result;
+}
+
+main().then(
+  (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+  (error: unknown) => {
+    process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,101 @@
+/**
+ * Cold-start rows: fresh processes, timed from outside (spawnSync wall time)
+ * and inside (the child's own `performance.now()` around the import and the
+ * first call). Cases run round-robin, so load from other work on the machine
+ * spreads evenly over them.
+ *
+ * The import goal compares the child that imports authkeep with the same
+ * child importing nothing: the runtime's own start cancels out.
+ *
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { ANCHORS_DIRECTORY, loadKeytar } from "./_anchors.ts";
+import type { BenchContext } from "./_context.ts";
+import { summarize } from "./_harness.ts";
+import { compare, section, type Section } from "./_report.ts";
+
+interface Case {
+  id: string;
+  label: string;
+  argv: string[];
+}
+
+/** Runs the cold-start rows. */
+export async function runColdStart(context: BenchContext): Promise<Section[]> {
+  const result = section("cold-start", "cold start (fresh processes)");
+  const child = join(context.root, "dist/bench/_cold-child.js");
+  if (!existsSync(child)) {
+    result.rows.push({ name: "cold start", unavailable: `unavailable: ${child} missing (build first)` });
+    return [result];
+  }
+  const runs = context.config.quick ? 3 : 25;
+  const cases: Case[] = [
+    { id: "node-e-0", label: "node -e 0", argv: ["-e", "0"] },
+    { id: "empty", label: "child, no import (baseline)", argv: [child, "empty", context.root] },
+    { id: "authkeep-import", label: "import authkeep (no keyring touched)", argv: [child, "authkeep-import", context.root] },
+    { id: "authkeep-call", label: "import authkeep + first keyring load", argv: [child, "authkeep-call", context.root] },
+    { id: "napi-import", label: "import @napi-rs/keyring", argv: [child, "napi-import", context.root] },
+    { id: "napi-call", label: "import @napi-rs/keyring + first getPassword", argv: [child, "napi-call", context.root] },
+  ];
+  const keytar = loadKeytar(context);
+  if (keytar.ok) {
+    cases.push(
+      { id: "keytar-import", label: "import keytar", argv: [child, "keytar-import", context.root, ANCHORS_DIRECTORY] },
+      { id: "keytar-call", label: "import keytar + first getPassword", argv: [child, "keytar-call", context.root, ANCHORS_DIRECTORY] },
+    );
+  }
+  const wall = new Map<string, number[]>(cases.map((entry) => [entry.id, []]));
+  const inside = new Map<string, { importMs: number[]; callMs: number[] }>(cases.map((entry) => [entry.id, { importMs: [], callMs: [] }]));
+  const failures = new Map<string, string>();
+  // One untimed run of each case first: the page cache and the keyring's first session.
+  for (let run = -1; run < runs; run++) {
+    for (const entry of run % 2 === 0 ? cases : [...cases].reverse()) {
+      if (failures.has(entry.id)) continue;
+      const started = performance.now();
+      const spawned = spawnSync(process.execPath, entry.argv, { encoding: "utf8", cwd: context.root, timeout: 30_000 });
+      const elapsed = performance.now() - started;
+      if (spawned.status !== 0 || spawned.error) {
+        failures.set(entry.id, (spawned.error?.message ?? spawned.stdout.trim()) || spawned.stderr.trim().split("\n")[0] || `exit ${spawned.status}`);
+        continue;
+      }
+      if (run < 0) continue;
+      wall.get(entry.id)?.push(elapsed);
+      if (entry.argv[0] === child) {
+        const parsed = JSON.parse(spawned.stdout.trim().split("\n").pop() ?? "{}") as { importMs?: number; callMs?: number; error?: string };
+        if (parsed.error) failures.set(entry.id, parsed.error);
+        if (parsed.importMs !== undefined) inside.get(entry.id)?.importMs.push(parsed.importMs);
+        if (parsed.callMs !== undefined) inside.get(entry.id)?.callMs.push(parsed.callMs);
+      }
+    }
+  }
+  for (const entry of cases) {
+    const failure = failures.get(entry.id);
+    const samples = wall.get(entry.id) ?? [];
+    if (failure !== undefined) result.rows.push({ name: `wall: ${entry.label}`, unavailable: `unavailable: ${failure}` });
+    else if (samples.length > 0) result.rows.push({ name: `wall: ${entry.label}`, measured: summarize(samples) });
+  }
+  for (const entry of cases) {
+    const timings = inside.get(entry.id);
+    if (failures.has(entry.id) || !timings) continue;
+    if (timings.importMs.length > 0) result.rows.push({ name: `in-process: ${entry.label}: import`, measured: summarize(timings.importMs) });
+    if (timings.callMs.length > 0) result.rows.push({ name: `in-process: ${entry.label}: first call`, measured: summarize(timings.callMs) });
+  }
+  if (!keytar.ok) result.rows.push({ name: "wall: import keytar", unavailable: `unavailable: ${keytar.reason}` });
+
+  compare(result, "import authkeep − child without import (wall)", "wall: import authkeep (no keyring touched)", "wall: child, no import (baseline)", { unit: "ms", goal: 5 });
+  compare(result, "child without import − node -e 0 (loading the child script)", "wall: child, no import (baseline)", "wall: node -e 0", { unit: "ms" });
+  compare(result, "import + first load − child without import (wall)", "wall: import authkeep + first keyring load", "wall: child, no import (baseline)", { unit: "ms" });
+  compare(result, "import @napi-rs/keyring + first get − child without import (wall)", "wall: import @napi-rs/keyring + first getPassword", "wall: child, no import (baseline)", { unit: "ms" });
+  compare(result, "authkeep import + first load / @napi-rs/keyring import + first get (wall)", "wall: import authkeep + first keyring load", "wall: import @napi-rs/keyring + first getPassword");
+  compare(result, "in-process import: authkeep / @napi-rs/keyring", "in-process: import authkeep (no keyring touched): import", "in-process: import @napi-rs/keyring: import");
+  compare(result, "in-process first call: authkeep / @napi-rs/keyring", "in-process: import authkeep + first keyring load: first call", "in-process: import @napi-rs/keyring + first getPassword: first call");
+  if (keytar.ok) {
+    compare(result, "in-process first call: authkeep / keytar", "in-process: import authkeep + first keyring load: first call", "in-process: import keytar + first getPassword: first call");
+  }
+  result.notes.push(`${runs} timed runs per case after one untimed run; the first call looks up a missing item (connect + open session + search)`);
+  return [result];
+}

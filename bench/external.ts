@@ -1,0 +1,98 @@
+/**
+ * Benchmarks owned by other work, run as child processes so that their
+ * failures and their globals stay out of this process:
+ * - `bench/refresh-storm.ts` (AuthManager: 8 processes, lock on/off);
+ * - `bench/reliability.ts`;
+ * and the hooks for rows that land later (Windows under Wine, Bun and Deno).
+ *
+ * Protocol for a child: it is run as `node dist/bench/<name>.js [--quick]`
+ * with BENCH_QUICK=1 in quick mode. If it prints a line
+ * `BENCH_JSON <json>` where <json> is an array of sections (see _report.ts),
+ * or an object `{ "rows": [...], "comparisons": [...] }`, those figures are
+ * merged into the report; everything else it prints is kept verbatim.
+ *
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import type { BenchContext } from "./_context.ts";
+import { type Comparison, type Row, section, type Section } from "./_report.ts";
+
+/** Runs `dist/bench/<name>.js` if it exists and turns its output into sections. */
+export function runExternal(context: BenchContext, name: string, title: string, timeoutMs: number): Section[] {
+  const result = section(name, title);
+  const script = join(context.root, "dist/bench", `${name}.js`);
+  if (!existsSync(script)) {
+    result.rows.push({ name, unavailable: `not measured yet: bench/${name}.ts has not landed` });
+    return [result];
+  }
+  const started = performance.now();
+  const child = spawnSync(process.execPath, [script, ...(context.config.quick ? ["--quick"] : [])], {
+    cwd: context.root,
+    encoding: "utf8",
+    timeout: timeoutMs,
+    env: { ...process.env, ...(context.config.quick ? { BENCH_QUICK: "1" } : {}) },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const lines = (child.stdout ?? "").split("\n");
+  const kept: string[] = [];
+  const merged: Section[] = [];
+  for (const line of lines) {
+    if (!line.startsWith("BENCH_JSON ")) {
+      kept.push(line);
+      continue;
+    }
+    try {
+      const parsed = JSON.parse(line.slice("BENCH_JSON ".length)) as Section[] | { rows?: Row[]; comparisons?: Comparison[]; notes?: string[] };
+      if (Array.isArray(parsed)) merged.push(...parsed.map(normalizeSection));
+      else {
+        result.rows.push(...(parsed.rows ?? []));
+        result.comparisons.push(...(parsed.comparisons ?? []));
+        result.notes.push(...(parsed.notes ?? []));
+      }
+    } catch {
+      kept.push(line);
+    }
+  }
+  const status = child.error ? `failed: ${child.error.message}` : child.status === 0 ? "ok" : `exit ${child.status ?? child.signal}`;
+  result.notes.push(`ran node dist/bench/${name}.js${context.config.quick ? " --quick" : ""}: ${status} in ${seconds} s`);
+  if (child.status !== 0 && child.stderr) kept.push("--- stderr (tail) ---", ...child.stderr.trimEnd().split("\n").slice(-15));
+  result.raw = kept.join("\n");
+  if (merged.length > 0 && result.rows.length === 0 && result.comparisons.length === 0) {
+    // The child's sections are the figures; keep ours for the status line and raw output.
+    return [...merged, result];
+  }
+  return [result, ...merged];
+}
+
+function normalizeSection(value: Section): Section {
+  return {
+    id: value.id ?? "external",
+    title: value.title ?? value.id ?? "external",
+    rows: value.rows ?? [],
+    comparisons: value.comparisons ?? [],
+    notes: value.notes ?? [],
+    ...(value.raw !== undefined ? { raw: value.raw } : {}),
+  };
+}
+
+/**
+ * Hook: the Windows Credential Manager store under Wine, against
+ * @napi-rs/keyring's Windows build under the same Wine. Not measured yet.
+ */
+export async function measureWindowsUnderWine(_context: BenchContext): Promise<Section[]> {
+  const result = section("wine", "Windows Credential Manager under Wine");
+  result.rows.push({ name: "load / save vs @napi-rs/keyring (win32-x64) under Wine", unavailable: "not measured yet" });
+  return [result];
+}
+
+/** Hook: the keyring load and save rows on Bun and Deno. Not measured yet. */
+export async function measureOtherRuntimes(_context: BenchContext): Promise<Section[]> {
+  const result = section("runtimes", "Bun and Deno");
+  result.rows.push({ name: "Bun: keyring load / save", unavailable: "not measured yet" });
+  result.rows.push({ name: "Deno: keyring load / save", unavailable: "not measured yet" });
+  return [result];
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# bench.sh [--quick] [--only a,b] [--out dir]: the benchmark suite (`npm run bench`).
+#
+# 1. builds with tsc (into dist/; errors in unrelated files do not stop the emit);
+# 2. in full mode, installs keytar on demand into .cache/bench-anchors/ (gitignored; never the
+#    project's node_modules) and skips its rows with the printed reason when that fails;
+# 3. starts a private D-Bus bus + unlocked gnome-keyring (scripts/keyring-up.sh) and always
+#    stops it again (scripts/keyring-down.sh), also on Ctrl-C;
+# 4. runs node dist/bench/run.js, which prints the Markdown table and writes
+#    bench/results/latest.{json,md} (quick mode: .cache/bench/quick/).
+#
+# --quick (or BENCH_QUICK=1) runs a few iterations only, to prove the suite still works
+# (CI: `npm run bench -- --quick`, well under a minute). Benchmarks never assert times.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+quick=${BENCH_QUICK:-0}
+for arg in "$@"; do [ "$arg" = "--quick" ] && quick=1; done
+export BENCH_QUICK=$quick
+
+echo "bench: building (tsc)" >&2
+if ! npx --no-install tsc -p tsconfig.json >.cache-tsc.log 2>&1; then
+  echo "bench: tsc reported $(grep -c 'error TS' .cache-tsc.log || true) type errors; using what it emitted" >&2
+  grep 'error TS' .cache-tsc.log | grep '^bench/' >&2 || true
+fi
+rm -f .cache-tsc.log
+[ -f dist/bench/run.js ] || { echo "bench: dist/bench/run.js was not built" >&2; exit 1; }
+
+# keytar is an anchor only "if it builds here": it needs libsecret-1-dev, a C++ toolchain,
+# python3 and Node headers (node-gyp; prebuilt binaries come from GitHub, often unreachable).
+if [ "$quick" != "1" ] && [ -z "${BENCH_KEYTAR_SKIP:-}" ]; then
+  anchors=.cache/bench-anchors
+  if [ ! -f "$anchors/node_modules/keytar/build/Release/keytar.node" ]; then
+    if ! pkg-config --exists libsecret-1 2>/dev/null; then
+      export BENCH_KEYTAR_SKIP="keytar not built: libsecret-1-dev (pkg-config libsecret-1) is missing"
+    else
+      echo "bench: installing keytar into $anchors (once; log in $anchors/install.log)" >&2
+      mkdir -p "$anchors"
+      [ -f "$anchors/package.json" ] ||
+        echo '{"name":"authkeep-bench-anchors","private":true,"description":"keytar for the benchmarks only; installed by scripts/bench.sh"}' >"$anchors/package.json"
+      if ! (cd "$anchors" && timeout 600 npm install --no-audit --no-fund keytar@7.9.0 >install.log 2>&1); then
+        export BENCH_KEYTAR_SKIP="keytar failed to install or build (see $anchors/install.log)"
+      fi
+    fi
+  fi
+  if [ -n "${BENCH_KEYTAR_SKIP:-}" ]; then echo "bench: skipping keytar rows: $BENCH_KEYTAR_SKIP" >&2; fi
+elif [ "$quick" = "1" ]; then
+  export BENCH_KEYTAR_SKIP="skipped in quick mode"
+fi
+
+# Our own keyring: never the user's session keyring, and always torn down.
+unset KR_DIR
+if keyring_env=$(bash scripts/keyring-up.sh); then
+  eval "$keyring_env"
+  trap 'bash scripts/keyring-down.sh' EXIT
+  trap 'exit 130' INT TERM
+else
+  echo "bench: could not start a private keyring; keyring rows will say unavailable" >&2
+  unset DBUS_SESSION_BUS_ADDRESS
+fi
+
+node dist/bench/run.js "$@"

@@ -38,3 +38,42 @@ export {
   DEFAULT_KEYRING_SERVICE,
 } from "./create-auth-storage.ts";
 export { writeFileAtomic, type WriteFileAtomicOptions, writeFileAtomicSync } from "./atomic-write.ts";
+export {
+  AuthManager,
+  type AuthManagerOptions,
+  DEFAULT_REFRESH_WINDOW_MS,
+  type RecoveryStepResult,
+  type ReloadOutcome,
+  type UnauthorizedRecovery,
+  type UnauthorizedRecoveryStep,
+} from "./auth-manager.ts";
+export {
+  classifyRefreshFailure,
+  CODEX_CLIENT_ID,
+  DEFAULT_REFRESH_TIMEOUT_MS,
+  DEFAULT_REFRESH_TOKEN_URL,
+  HttpTokenRefresher,
+  type HttpTokenRefresherOptions,
+  REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
+  REFRESH_TOKEN_EXPIRED_MESSAGE,
+  REFRESH_TOKEN_INVALIDATED_MESSAGE,
+  REFRESH_TOKEN_REUSED_MESSAGE,
+  REFRESH_TOKEN_UNKNOWN_MESSAGE,
+  REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR,
+  type RefreshedTokens,
+  RefreshError,
+  type RefreshErrorOptions,
+  type RefreshFailedReason,
+  type TokenRefresher,
+} from "./token-refresher.ts";
+export {
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  LockTimeoutError,
+  RefreshLock,
+  type RefreshLockHandle,
+  type RefreshLockHolder,
+  type RefreshLockOptions,
+  type LockWaiter,
+} from "./refresh-lock.ts";
+export { fetchWithAuth } from "./fetch-with-auth.ts";

@@ -1,0 +1,155 @@
+/**
+ * Picks and loads the FFI provider: `bun:ffi` on Bun, `Deno.dlopen` on Deno,
+ * koffi on Node; overridden by the `ffi` option, then by the `AUTHKEEP_FFI`
+ * environment variable.
+ *
+ * Nothing is loaded when this module is imported: the chosen provider's
+ * module is required on the first {@linkcode loadFfiProvider} call, through a
+ * computed specifier, and the provider itself loads koffi or `bun:ffi` (or
+ * calls `Deno.dlopen`) only when a library is opened. Loading is synchronous
+ * because every keyring store has synchronous twins.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import process from "node:process";
+import { KeyringError } from "../../src/keyring-error.ts";
+import { FFI_PROVIDER_NAMES, type FfiProvider, type FfiProviderName } from "./provider.ts";
+
+export type {
+  BoundSymbols,
+  FfiArgType,
+  FfiFunctionDef,
+  FfiLibrary,
+  FfiProvider,
+  FfiProviderName,
+  FfiResultType,
+  FfiSymbols,
+  NativeBuffer,
+  NativeFunction,
+  Pointer,
+} from "./provider.ts";
+export { FFI_PROVIDER_NAMES, POINTER_SIZE } from "./provider.ts";
+
+/** The environment variable that overrides the provider (`koffi`, `deno` or `bun`). */
+export const FFI_ENV_VAR = "AUTHKEEP_FFI";
+
+/** Options naming the FFI provider. */
+export interface FfiOptions {
+  /**
+   * Which FFI provider the native keyring uses. Overrides `AUTHKEEP_FFI`.
+   * @default {"bun" on Bun, "deno" on Deno, "koffi" on Node}
+   */
+  ffi?: FfiProviderName;
+}
+
+/** The JS runtime this code runs on. */
+export type JsRuntime = "node" | "bun" | "deno";
+
+/**
+ * Detects the JS runtime. Bun first: it also defines `process`, and Deno
+ * defines `process` in npm compatibility mode.
+ *
+ * @example
+ * ```ts
+ * detectRuntime(); // "node", "bun" or "deno"
+ * ```
+ */
+export function detectRuntime(): JsRuntime {
+  const global = globalThis as { Bun?: unknown; Deno?: unknown };
+  if (global.Bun !== undefined) return "bun";
+  if (global.Deno !== undefined) return "deno";
+  return "node";
+}
+
+/** Each runtime's default provider. */
+const DEFAULTS: Readonly<Record<JsRuntime, FfiProviderName>> = { node: "koffi", bun: "bun", deno: "deno" };
+
+/** The module and factory of each provider, relative to this file. */
+const MODULES: Readonly<Record<FfiProviderName, readonly [file: string, factory: string]>> = {
+  koffi: ["./koffi", "createKoffiProvider"],
+  deno: ["./deno", "createDenoProvider"],
+  bun: ["./bun", "createBunProvider"],
+};
+
+const isProviderName = (value: unknown): value is FfiProviderName =>
+  typeof value === "string" && (FFI_PROVIDER_NAMES as readonly string[]).includes(value);
+
+function readEnv(): string | undefined {
+  try {
+    // Deno without --allow-env throws here; then there simply is no override.
+    return process.env[FFI_ENV_VAR] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which provider {@linkcode loadFfiProvider} would load: the option, else
+ * `AUTHKEEP_FFI`, else the runtime's default.
+ *
+ * @throws {TypeError} for an unknown provider name in the option.
+ * @throws {KeyringError} kind `unavailable` for an unknown name in `AUTHKEEP_FFI`.
+ * @example
+ * ```ts
+ * resolveFfiProviderName({ ffi: "koffi" }); // "koffi"
+ * resolveFfiProviderName(); // "deno" on Deno, unless AUTHKEEP_FFI says otherwise
+ * ```
+ */
+export function resolveFfiProviderName(options: FfiOptions = {}, env: string | undefined = readEnv()): FfiProviderName {
+  if (options.ffi !== undefined) {
+    if (!isProviderName(options.ffi)) {
+      throw new TypeError(`unknown ffi provider ${JSON.stringify(options.ffi)}; expected one of ${FFI_PROVIDER_NAMES.join(", ")}`);
+    }
+    return options.ffi;
+  }
+  if (env !== undefined) {
+    if (!isProviderName(env)) {
+      throw new KeyringError(
+        `${FFI_ENV_VAR}=${JSON.stringify(env)} names no ffi provider; expected one of ${FFI_PROVIDER_NAMES.join(", ")}`,
+        { kind: "unavailable", backend: "ffi" },
+      );
+    }
+    return env;
+  }
+  return DEFAULTS[detectRuntime()];
+}
+
+const loaded = new Map<FfiProviderName, FfiProvider>();
+
+/**
+ * Returns the FFI provider (see {@linkcode resolveFfiProviderName}), loading
+ * its module on first use. The provider is cached per name.
+ *
+ * @throws {KeyringError} kind `unavailable` when the provider cannot work on
+ * this runtime (`deno` outside Deno, `bun` outside Bun) or koffi is missing.
+ * @example
+ * ```ts
+ * const ffi = loadFfiProvider({ ffi: "koffi" });
+ * const libc = ffi.open("libc.so.6", { strlen: { args: ["cstring"], returns: "u64" } });
+ * libc.symbols.strlen("hello"); // 5n
+ * ```
+ */
+export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
+  const name = resolveFfiProviderName(options);
+  const cached = loaded.get(name);
+  if (cached !== undefined) return cached;
+  const runtime = detectRuntime();
+  if (name !== "koffi" && name !== runtime) {
+    throw new KeyringError(`the ${name} ffi provider works only on ${name === "deno" ? "Deno" : "Bun"}, not on ${runtime}`, {
+      kind: "unavailable",
+      backend: "ffi",
+    });
+  }
+  const [file, factory] = MODULES[name];
+  // Computed, so that no provider module is in authkeep's static import graph;
+  // sources run as .ts (Node >= 22, Bun, Deno), the build as .js.
+  const specifier = file + (import.meta.url.endsWith(".ts") ? ".ts" : ".js");
+  const module = createRequire(import.meta.url)(specifier) as Record<string, () => FfiProvider>;
+  const provider = module[factory]!();
+  // koffi loads here, so that a missing koffi fails now with its install hint
+  // (a KeyringError of kind "unavailable"), not at the first open().
+  if (name === "koffi") provider.pointerOf(new Uint8Array(1));
+  loaded.set(name, provider);
+  return provider;
+}

@@ -68,6 +68,8 @@ function save(): void {
 }
 
 // ---- raw Credential Manager access, for checking what the store wrote ----
+// CREDENTIALW is declared here again on purpose, independently of native/_windows-ffi.ts: a layout
+// mistake there must not be able to hide itself by being used on both sides of a check.
 
 const koffi = require("koffi");
 const advapi32 = koffi.load("advapi32.dll");

@@ -401,16 +401,18 @@ function makeHandle(path: string, nonce: string): RefreshLockHandle {
     async release() {
       if (released) return false;
       released = true;
-      heldNonces.delete(nonce);
-      const current = await readLockFile(path).catch(() => null);
-      // Someone took it over (we overran staleMs): their lock is not ours to remove.
-      if (current?.holder?.nonce !== nonce) return false;
       try {
+        const current = await readLockFile(path).catch(() => null);
+        // Someone took it over (we overran staleMs): their lock is not ours to remove.
+        if (current?.holder?.nonce !== nonce) return false;
         await fs.unlink(path);
         return true;
       } catch (error) {
         if (codeOf(error) === "ENOENT") return false;
         throw error;
+      } finally {
+        // Only now: until the file is gone, our pid in it must not look like a dead predecessor's.
+        heldNonces.delete(nonce);
       }
     },
   };

@@ -32,20 +32,25 @@ export WINEDLLOVERRIDES="mscoree,mshtml="    # never try to install Mono/Gecko (
 unset DISPLAY                                # console programs only: no X server needed
 mkdir -p "$WIN_DIR"
 
-# 1. Wine
-if ! command -v wine >/dev/null 2>&1 || ! dpkg-query -W -f='${Status}' wine64 2>/dev/null | grep -q "install ok installed"; then
-  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends wine wine64 gcc-mingw-w64-x86-64-win32"
+# 1. Wine (and MinGW for the bcryptprimitives.dll stand-in)
+packages=(wine wine64 gcc-mingw-w64-x86-64-win32)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
-    die "Wine is not installed and this is not root. The Windows Credential Manager tests need it. Run:
+    die "the Windows Credential Manager tests need ${missing[*]}, and this is not root. Run:
   sudo sh -c '$cmd'"
   fi
-  log "installing Wine (about 35 s)"
-  apt-get update -qq >&2 || die "apt-get update failed"
+  log "installing ${missing[*]} (Wine takes about 35 s)"
+  apt-get update -qq >&2 || die "apt-get update failed; run: $cmd"
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
-    wine wine64 gcc-mingw-w64-x86-64-win32 >&2 || die "could not install Wine; run: $cmd"
+    "${missing[@]}" >&2 || die "could not install ${missing[*]}; run: $cmd"
 fi
-command -v wine >/dev/null 2>&1 || die "wine is still not on PATH after installing"
-command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || die "x86_64-w64-mingw32-gcc is missing; install gcc-mingw-w64-x86-64-win32"
+command -v wine >/dev/null 2>&1 || die "wine is not on PATH even though the package is installed"
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || die "x86_64-w64-mingw32-gcc is not on PATH; install gcc-mingw-w64-x86-64-win32"
 
 # 2. Prefix
 if [ ! -f "$WINEPREFIX/system.reg" ] || [ ! -f "$WINEPREFIX/.authkeep-win10" ]; then

@@ -87,6 +87,7 @@ export function serializeAuthJson(auth: AuthDotJson, options: SerializeAuthJsonO
  */
 function normalizeAuth(value: unknown): AuthDotJson {
   if (!isPlainObject(value)) throw new AuthFormatError("the auth document must be a JSON object");
+  requireJsonData(value);
   optionalString(value, "auth_mode", "auth_mode");
   nullableString(value, "OPENAI_API_KEY", "OPENAI_API_KEY");
   if (value.last_refresh !== undefined && value.last_refresh !== null) {
@@ -105,14 +106,64 @@ function normalizeAuth(value: unknown): AuthDotJson {
       requireWellFormed(tokens[name], `tokens.${name}`);
     }
     nullableString(tokens, "account_id", "tokens.account_id");
-    if (!("account_id" in tokens)) tokens = insertAfter(tokens, "refresh_token", "account_id", null);
+    if (tokens.account_id === undefined) {
+      tokens = Object.hasOwn(tokens, "account_id")
+        ? replaceValue(tokens, "account_id", null)
+        : insertAfter(tokens, "refresh_token", "account_id", null);
+    }
   }
   let result: Record<string, unknown> = value;
-  if (!("OPENAI_API_KEY" in value)) {
-    result = insertAfter(result, value.auth_mode === undefined ? undefined : "auth_mode", "OPENAI_API_KEY", null);
+  // `=== undefined`, not `in`: JSON.stringify would drop an explicit `undefined`, and Codex always writes the key.
+  if (value.OPENAI_API_KEY === undefined) {
+    result = Object.hasOwn(value, "OPENAI_API_KEY")
+      ? replaceValue(result, "OPENAI_API_KEY", null)
+      : insertAfter(result, value.auth_mode === undefined ? undefined : "auth_mode", "OPENAI_API_KEY", null);
   }
   if (tokens !== value.tokens) result = replaceValue(result, "tokens", tokens);
   return result as AuthDotJson;
+}
+
+// serde_json's default recursion limit: Codex cannot read a document nested deeper.
+const MAX_DEPTH = 128;
+
+/**
+ * Requires `root` to be JSON data that `JSON.stringify` writes and `JSON.parse`
+ * reads back unchanged: plain objects (an `undefined` property counts as
+ * absent), dense arrays, strings, booleans, `null` and finite numbers, at most
+ * {@link MAX_DEPTH} containers deep. Without this, serialization threw
+ * TypeError/RangeError (BigInt, cycles, deep nesting) or silently changed the
+ * data (`Infinity` and holes became `null`, a Date a string, functions vanished),
+ * and `1e400` in a file loaded as `Infinity` but saved as `null`. Iterative, so
+ * nesting cannot overflow the stack; messages name kinds, never values.
+ */
+function requireJsonData(root: unknown): void {
+  const pending: [unknown, number][] = [[root, 1]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (value === null || typeof value === "string" || typeof value === "boolean") continue;
+    if (typeof value === "number") {
+      if (Number.isFinite(value)) continue;
+      throw new AuthFormatError("the auth document contains a number outside the range JSON can hold");
+    }
+    if (typeof value !== "object") {
+      throw new AuthFormatError(`the auth document contains a ${typeof value}, which JSON cannot hold`);
+    }
+    if (depth > MAX_DEPTH) throw new AuthFormatError(`the auth document is nested deeper than ${MAX_DEPTH} levels`);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        if (!(i in value) || value[i] === undefined) {
+          throw new AuthFormatError("the auth document contains an array with a missing or undefined element");
+        }
+        pending.push([value[i], depth + 1]);
+      }
+      continue;
+    }
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) {
+      throw new AuthFormatError("the auth document contains an object that is not plain JSON data (a Date, Map, class instance, ...)");
+    }
+    for (const inner of Object.values(value)) if (inner !== undefined) pending.push([inner, depth + 1]);
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

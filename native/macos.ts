@@ -42,7 +42,7 @@
  * while `SecItemCopyMatching` searches the user's keychain search list (the
  * login keychain first). Both add to the default keychain.
  *
- * ## OSStatus mapping ({@linkcode decodeError})
+ * ## OSStatus mapping (`decodeError`)
  *
  * `errSecItemNotFound` (-25300) is `null` / `false`, never an error.
  * `errSecInteractionNotAllowed` (-25308), `errSecAuthFailed` (-25293) and
@@ -100,27 +100,19 @@ export interface MacosKeyringStoreOptions extends KeyringStoreOptions {
   coreFoundationLibraryPath?: string;
 }
 
-/** The kind and message for an OSStatus; `null` for `errSecItemNotFound` and success, which are not errors. */
-export interface DecodedStatus {
+/** The kind and message for an OSStatus. */
+interface DecodedStatus {
   kind: "locked" | "unavailable" | "failure";
   message: string;
 }
 
 /**
  * Maps an OSStatus to a {@linkcode KeyringError} kind and a message that says
- * what to do. Pure: `appleText` is the `SecCopyErrorMessageString` text, used
- * for the codes we do not map.
- *
- * @param code The OSStatus.
- * @param appleText Apple's description of the code, if known.
- * @returns The kind and message, or `null` for codes that are not errors here.
- * @example Basic usage
- * ```ts
- * import { decodeMacosError } from "authkeep";
- * console.log(decodeMacosError(-25308)?.kind); // "locked"
- * ```
+ * what to do (the constant names are in the comments). Pure: `appleText` is
+ * the `SecCopyErrorMessageString` text, used for the codes we do not map.
+ * Returns `null` for the codes that are not errors here.
  */
-export function decodeError(code: number, appleText: string | null = null): DecodedStatus | null {
+function decodeError(code: number, appleText: string | null = null): DecodedStatus | null {
   switch (code) {
     case errSecSuccess: // errSecSuccess
     case errSecItemNotFound: // errSecItemNotFound: null / false
@@ -288,11 +280,18 @@ function asKeyringError(error: unknown): KeyringError {
  * @throws {RangeError} when `timeoutMs` is not a positive number.
  * @example Basic usage
  * ```ts
- * import { createMacosKeyringStore } from "authkeep";
+ * import { createMacosKeyringStore, KeyringError } from "authkeep";
  *
  * const keychain = createMacosKeyringStore({ timeoutMs: 10_000 });
- * await keychain.save("Codex Auth", "cli|0123456789abcdef", "{}");
- * console.log(await keychain.load("Codex Auth", "cli|0123456789abcdef")); // "{}"
+ * try {
+ *   await keychain.save("authkeep example", "cli|0123456789abcdef", "{}");
+ *   console.log(await keychain.load("authkeep example", "cli|0123456789abcdef")); // "{}"
+ *   console.log(keychain.deleteSync("authkeep example", "cli|0123456789abcdef")); // true
+ * } catch (error) {
+ *   // Off macOS, or without koffi, every call fails with kind "unavailable".
+ *   if (!(error instanceof KeyringError)) throw error;
+ *   console.log(error.kind);
+ * }
  * ```
  */
 export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {

@@ -88,6 +88,21 @@ describe(SUITE, { skip }, () => {
     assert.equal(standIn.misuseCount(), 0, `CF ownership mistake: ${standIn.lastMisuse()}`);
   };
 
+  /** A store on the stand-in whose async calls give up after 50 ms. */
+  const impatientStore = (): KeyringStore =>
+    createMacosKeyringStore({
+      securityLibraryPath: standIn.libraryPath,
+      coreFoundationLibraryPath: standIn.libraryPath,
+      timeoutMs: 50,
+    });
+
+  /** Waits until the abandoned native calls have returned and their CF objects were released (or 30 s). */
+  const settleAbandonedCalls = async (): Promise<void> => {
+    for (let waited = 0; (standIn.inFlight() > 0 || standIn.liveObjects() > 0) && waited < 30_000; waited += 20) {
+      await delay(20);
+    }
+  };
+
   before(() => {
     standIn = buildStandIn();
     store = createMacosKeyringStore({
@@ -305,11 +320,7 @@ describe(SUITE, { skip }, () => {
 
   test("stand-in: load() waiting on a slow keychain (a prompt) does not block the event loop, times out as unavailable, then releases its CF objects", async () => {
     const { service, account } = names();
-    const quick = createMacosKeyringStore({
-      securityLibraryPath: standIn.libraryPath,
-      coreFoundationLibraryPath: standIn.libraryPath,
-      timeoutMs: 50,
-    });
+    const quick = impatientStore();
     standIn.setDelayMs(3000);
     let settled = false;
     const pending = quick.load(service, account).finally(() => {
@@ -322,9 +333,7 @@ describe(SUITE, { skip }, () => {
     assert.match(error.message, /did not answer within 50 ms/);
     standIn.setDelayMs(0);
     // The native call is still running on a worker thread; its query must outlive it, then be released.
-    for (let waited = 0; (standIn.inFlight() > 0 || standIn.liveObjects() > 0) && waited < 30_000; waited += 20) {
-      await delay(20);
-    }
+    await settleAbandonedCalls();
     assertNoCfLeak();
     assert.equal(await quick.load(service, account), null);
     assertNoCfLeak();
@@ -332,17 +341,11 @@ describe(SUITE, { skip }, () => {
 
   test("stand-in: a save() that times out during its update still releases everything once the call ends", async () => {
     const { service, account } = names();
-    const quick = createMacosKeyringStore({
-      securityLibraryPath: standIn.libraryPath,
-      coreFoundationLibraryPath: standIn.libraryPath,
-      timeoutMs: 50,
-    });
+    const quick = impatientStore();
     standIn.setDelayMs(2000);
     await rejectsWith(quick.save(service, account, "late"), "unavailable");
     standIn.setDelayMs(0);
-    for (let waited = 0; (standIn.inFlight() > 0 || standIn.liveObjects() > 0) && waited < 30_000; waited += 20) {
-      await delay(20);
-    }
+    await settleAbandonedCalls();
     assertNoCfLeak();
     // The flow stopped at the deadline: the add that would have followed the update never ran.
     assert.equal(standIn.calls().add, 0);

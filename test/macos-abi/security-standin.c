@@ -132,6 +132,17 @@ static struct StandinObject *new_object(int kind) {
   return o;
 }
 
+/* A new string or data object holding a copy of `length` bytes (called with the lock held). */
+static struct StandinObject *new_bytes_object(int kind, const void *bytes, CFIndex length) {
+  struct StandinObject *o = new_object(kind);
+  if (!o) return NULL;
+  o->bytes = malloc((size_t)length + 1);
+  if (length) memcpy(o->bytes, bytes, (size_t)length);
+  o->bytes[length] = 0;
+  o->length = length;
+  return o;
+}
+
 /* Checks a reference passed in by the caller; returns NULL (and counts a misuse) when it is not a live object. */
 static struct StandinObject *check(const void *ref, const char *where) {
   struct StandinObject *o = (struct StandinObject *)ref;
@@ -236,12 +247,7 @@ CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const uint8_t *bytes, 
   if (numBytes < 0 || (numBytes > 0 && !bytes)) return NULL;
   if (!valid_utf8(bytes, numBytes, NULL)) return NULL;
   pthread_mutex_lock(&lock);
-  struct StandinObject *o = new_object(KIND_STRING);
-  if (o) {
-    o->bytes = malloc((size_t)numBytes + 1);
-    memcpy(o->bytes, bytes ? (const void *)bytes : "", (size_t)numBytes);
-    o->length = numBytes;
-  }
+  struct StandinObject *o = new_bytes_object(KIND_STRING, bytes, numBytes);
   pthread_mutex_unlock(&lock);
   return o;
 }
@@ -278,12 +284,7 @@ CFDataRef CFDataCreate(CFAllocatorRef alloc, const uint8_t *bytes, CFIndex lengt
   (void)alloc;
   if (length < 0 || (length > 0 && !bytes)) return NULL;
   pthread_mutex_lock(&lock);
-  struct StandinObject *o = new_object(KIND_DATA);
-  if (o) {
-    o->bytes = malloc((size_t)length + 1);
-    if (length) memcpy(o->bytes, bytes, (size_t)length);
-    o->length = length;
-  }
+  struct StandinObject *o = new_bytes_object(KIND_DATA, bytes, length);
   pthread_mutex_unlock(&lock);
   return o;
 }
@@ -460,11 +461,8 @@ OSStatus SecItemCopyMatching(CFDictionaryRef query, CFTypeRef *result) {
   for (struct Item *it = items; it; it = it->next) {
     if (!matches(it, &q)) continue;
     if (return_data) {
-      struct StandinObject *o = new_object(KIND_DATA); /* Copy rule: the caller owns it */
+      struct StandinObject *o = new_bytes_object(KIND_DATA, it->data, it->data_length); /* Copy rule: the caller owns it */
       if (!o) return leave(errSecAllocate);
-      o->bytes = malloc((size_t)it->data_length + 1);
-      if (it->data_length) memcpy(o->bytes, it->data, (size_t)it->data_length);
-      o->length = it->data_length;
       *result = o;
     }
     return leave(errSecSuccess);
@@ -553,15 +551,6 @@ OSStatus SecItemDelete(CFDictionaryRef query) {
   return leave(found ? errSecSuccess : errSecItemNotFound);
 }
 
-static CFStringRef make_string(const char *text) {
-  struct StandinObject *o = new_object(KIND_STRING);
-  if (!o) return NULL;
-  o->length = (CFIndex)strlen(text);
-  o->bytes = malloc((size_t)o->length + 1);
-  memcpy(o->bytes, text, (size_t)o->length + 1);
-  return o;
-}
-
 /* Create rule: the caller releases the string. The texts are Apple's, marked as the stand-in's. */
 CFStringRef SecCopyErrorMessageString(OSStatus status, void *reserved) {
   (void)reserved;
@@ -582,7 +571,7 @@ CFStringRef SecCopyErrorMessageString(OSStatus status, void *reserved) {
       text = buffer;
   }
   pthread_mutex_lock(&lock);
-  CFStringRef s = message_null ? NULL : make_string(text);
+  CFStringRef s = message_null ? NULL : new_bytes_object(KIND_STRING, text, (CFIndex)strlen(text));
   pthread_mutex_unlock(&lock);
   return s;
 }

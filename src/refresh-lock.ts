@@ -31,6 +31,7 @@ import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
+import process from "node:process";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 
 /** What a lock file records about its holder. */

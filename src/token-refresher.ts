@@ -6,6 +6,7 @@
  *
  * @module
  */
+import process from "node:process";
 
 /** Codex CLI's OAuth client id. */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
@@ -192,7 +193,7 @@ export class HttpTokenRefresher implements TokenRefresher {
 
   /** @param options Endpoint, client id, fetch, headers and timeout. */
   constructor(options: HttpTokenRefresherOptions = {}) {
-    const override = globalThis.process?.env?.[REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR];
+    const override = process.env[REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR];
     this.url = options.url ?? (override ? override : DEFAULT_REFRESH_TOKEN_URL);
     this.clientId = options.clientId ?? CODEX_CLIENT_ID;
     // Bound late so a test or a polyfill that replaces globalThis.fetch is honoured.

@@ -14,13 +14,15 @@ bash scripts/ensure-system-deps.sh
 [ -d node_modules/typescript ] || npm install --no-audit --no-fund
 npx tsc -p tsconfig.json
 
-eval "$(env -u KR_DIR bash scripts/keyring-up.sh)"
+keyring_env=$(env -u KR_DIR bash scripts/keyring-up.sh)
+eval "$keyring_env"
 trap 'bash scripts/keyring-down.sh' EXIT
 
-if [ -f scripts/wine-setup.sh ]; then
-  # Exports AUTHKEEP_WINE_NODE (the Windows node.exe) and WINEPREFIX for test/windows-*.test.ts.
-  eval "$(bash scripts/wine-setup.sh)"
-fi
+# Exports AUTHKEEP_WINE_NODE (the Windows node.exe) and WINEPREFIX for test/windows-*.test.ts.
+# A plain `eval "$(...)"` would not stop on failure under set -e, so capture first.
+wine_env=$(bash scripts/wine-setup.sh)
+eval "$wine_env"
+export AUTHKEEP_REQUIRE_WINE=1
 
 # Node 20's --test takes no globs: the shell expands the list.
 node --test --test-concurrency=2 "$@" dist/test/*.test.js

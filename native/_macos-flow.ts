@@ -15,6 +15,8 @@
 import { KeyringError } from "../src/keyring-error.ts";
 import type { NativeFn } from "./_macos-bindings.ts";
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** One blocking native call: the function and its arguments. */
 export interface NativeStep {
   // deno-lint-ignore no-explicit-any
@@ -43,7 +45,8 @@ export function runSync<T>(flow: NativeFlow<T>): T {
 
 /**
  * Runs `flow` with each call made through koffi's `.async`, rejecting with a
- * {@linkcode KeyringError} of kind `unavailable` when `timeoutMs` passes.
+ * {@linkcode KeyringError} of kind `unavailable` when `timeoutMs` passes
+ * (no deadline when it is larger than a timer can hold, e.g. `Infinity`).
  */
 export function runAsync<T>(flow: NativeFlow<T>, timeoutMs: number, backend: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -54,7 +57,8 @@ export function runAsync<T>(flow: NativeFlow<T>, timeoutMs: number, backend: str
       clearTimeout(timer);
       outcome();
     };
-    const timer = setTimeout(() => {
+    // setTimeout turns delays past 2^31 - 1 ms into 1 ms; those (and Infinity) mean "no deadline" here.
+    const timer = timeoutMs > MAX_TIMER_MS ? undefined : setTimeout(() => {
       settle(() =>
         reject(
           new KeyringError(

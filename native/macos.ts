@@ -303,14 +303,14 @@ export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}):
   const coreFoundationPath = options.coreFoundationLibraryPath ?? DEFAULT_CORE_FOUNDATION_PATH;
   const api = (): MacosApi => bindMacos(securityPath, coreFoundationPath);
 
-  const sync = <T>(flow: () => NativeFlow<T>): T => {
+  const onThisThread = <T>(flow: () => NativeFlow<T>): T => {
     try {
       return runSync(flow());
     } catch (error) {
       throw asKeyringError(error);
     }
   };
-  const async = async <T>(flow: () => NativeFlow<T>): Promise<T> => {
+  const offThread = async <T>(flow: () => NativeFlow<T>): Promise<T> => {
     try {
       return await runAsync(flow(), timeoutMs, BACKEND);
     } catch (error) {
@@ -321,16 +321,16 @@ export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}):
   return {
     backend: BACKEND,
     /** Reads the item's data as UTF-8, or `null` when there is none. Twin of `loadSync`. */
-    load: (service, account) => async(() => loadFlow(api(), service, account)),
+    load: (service, account) => offThread(() => loadFlow(api(), service, account)),
     /** Synchronous twin of `load`. */
-    loadSync: (service, account) => sync(() => loadFlow(api(), service, account)),
+    loadSync: (service, account) => onThisThread(() => loadFlow(api(), service, account)),
     /** Updates the item in place, or adds it. Twin of `saveSync`. */
-    save: (service, account, value) => async(() => saveFlow(api(), service, account, value)),
+    save: (service, account, value) => offThread(() => saveFlow(api(), service, account, value)),
     /** Synchronous twin of `save`. */
-    saveSync: (service, account, value) => sync(() => saveFlow(api(), service, account, value)),
+    saveSync: (service, account, value) => onThisThread(() => saveFlow(api(), service, account, value)),
     /** Deletes the item; `false` when there was none. Twin of `deleteSync`. */
-    delete: (service, account) => async(() => deleteFlow(api(), service, account)),
+    delete: (service, account) => offThread(() => deleteFlow(api(), service, account)),
     /** Synchronous twin of `delete`. */
-    deleteSync: (service, account) => sync(() => deleteFlow(api(), service, account)),
+    deleteSync: (service, account) => onThisThread(() => deleteFlow(api(), service, account)),
   };
 }

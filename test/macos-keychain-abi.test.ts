@@ -13,6 +13,7 @@
  */
 import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import process from "node:process";
 import { inspect } from "node:util";
@@ -77,6 +78,21 @@ async function rejectsWith(promise: Promise<unknown>, kind: string): Promise<Key
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+test("createMacosKeyringStore() loads neither koffi nor a framework until the first call (any platform)", () => {
+  // A fresh process, so that nothing else has loaded koffi yet.
+  const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
+  const moduleUrl = new URL(`../native/macos.${extension}`, import.meta.url).href;
+  const script = `
+    import { createRequire } from "node:module";
+    const { createMacosKeyringStore } = await import(${JSON.stringify(moduleUrl)});
+    const store = createMacosKeyringStore({ securityLibraryPath: "/nonexistent/Security" });
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /koffi/.test(path));
+    console.log(JSON.stringify({ backend: store.backend, loaded }));
+  `;
+  const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.deepEqual(JSON.parse(output), { backend: "macos", loaded: [] });
+});
 
 describe(SUITE, { skip }, () => {
   let standIn: StandIn;

@@ -76,8 +76,10 @@ describe(SUITE, { skip }, () => {
           // CI made a throwaway keychain the default: the item must have gone there.
           assert.ok(dump.includes(process.env.AUTHKEEP_MACOS_KEYCHAIN), dump.split("\n")[0]);
         }
-      } finally {
         assert.equal(await call.delete(service, account), true);
+      } finally {
+        // Cleanup only: a failure above must not be hidden by this one.
+        await call.delete(service, account).catch(() => false);
       }
       assert.equal(await call.load(service, account), null);
       assert.equal(await call.delete(service, account), false);
@@ -95,7 +97,7 @@ describe(SUITE, { skip }, () => {
         assert.equal(await call.load(service, account), "second");
         assert.equal(attribute(attributes(service, account), "cdat"), created);
       } finally {
-        await call.delete(service, account);
+        await call.delete(service, account).catch(() => false);
       }
     });
   }
@@ -107,8 +109,9 @@ describe(SUITE, { skip }, () => {
     try {
       assert.equal(await store.load(service, account), value);
       assert.equal(store.loadSync(service, account), value);
-    } finally {
       assert.equal(store.deleteSync(service, account), true);
+    } finally {
+      await store.delete(service, account).catch(() => false);
     }
   });
 
@@ -132,7 +135,7 @@ describe(SUITE, { skip }, () => {
       await store.save(service, account, '{"from":"authkeep ☃"}');
       assert.equal(entry.getPassword(), '{"from":"authkeep ☃"}');
     } finally {
-      await store.delete(service, account);
+      await store.delete(service, account).catch(() => false);
     }
     assert.equal(entry.getPassword(), null);
   });

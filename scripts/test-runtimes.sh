@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# test-runtimes.sh: the runtime matrix, run by .ci/run after `npm test` (Node 20, built dist/).
+# Runs the same test/*.test.ts sources on:
+#   node22, node24, node26   node --test (type stripping)
+#   bun, bun+koffi           bun test, with the bun:ffi provider, then AUTHKEEP_FFI=koffi
+#   deno, deno+koffi         deno test, with the Deno.dlopen provider, then AUTHKEEP_FFI=koffi
+#   package                  the packed tarball imported by Deno (npm:authkeep, bare, local paths)
+#                            and by Bun (bare, local paths)
+# all against one private, real gnome-keyring (scripts/keyring-up.sh), then prints one summary
+# line per runtime and a last plain line "N passed, N failed" (runtimes). Any failure fails.
+#
+# The slow multi-process tests (crash safety, concurrency, refresh storm and lock races, Wine,
+# packaging, CLI subprocesses) run once, on Node 20, in `npm test`. Here they are left out twice
+# over: their files are not passed (SLOW below), and AUTHKEEP_SLOW_TESTS=0 is exported for files
+# that check it.
+#
+# Usage: bash scripts/test-runtimes.sh [RUNTIME...]   (default: all; e.g. `... bun deno+koffi`)
+# Env:   AUTHKEEP_RUNTIME_TIMEOUT  seconds per runtime (default 600)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NO_COLOR=1 FORCE_COLOR=0 AUTHKEEP_SLOW_TESTS=0
+# Node 20 pays ~70 ms per process for it; the matrix starts many processes and needs no extra CA.
+unset NODE_EXTRA_CA_CERTS
+
+# Basenames of the slow tests (extended regex). Kept here so the matrix stays fast even for a
+# file that does not check AUTHKEEP_SLOW_TESTS yet.
+SLOW='^(crash-safety|concurrent-access|concurrency|refresh-storm|refresh-lock|windows-.*|wine-.*|package|cli.*|doc-examples)\.test\.ts$'
+ALL_RUNTIMES=(node22 node24 node26 bun bun+koffi deno deno+koffi package)
+TIMEOUT=${AUTHKEEP_RUNTIME_TIMEOUT:-600}
+DENO_FLAGS=(--no-check --allow-ffi --allow-read --allow-write --allow-env --allow-run --allow-net --allow-sys)
+
+eval "$(bash scripts/runtimes.sh)" || { echo "test-runtimes: could not install the runtimes"; echo "0 passed, 1 failed"; exit 1; }
+[ -f dist/src/index.js ] || npx tsc -p tsconfig.json >/dev/null || true
+
+# The package as Deno and Bun users import it: packed, installed into a fresh project.
+package_smoke() {
+  local tmp; tmp=$(mktemp -d /tmp/authkeep-pkg.XXXXXX)
+  (
+    set -e
+    npm pack --silent --pack-destination "$tmp" >/dev/null
+    mkdir "$tmp/proj" && cd "$tmp/proj"
+    tarball=$(ls "$tmp"/authkeep-*.tgz)
+    printf '{"name":"authkeep-smoke","private":true,"type":"module","dependencies":{"authkeep":"file:%s"}}\n' "$tarball" > package.json
+    npm install --prefer-offline --no-audit --no-fund --ignore-scripts --omit=optional >/dev/null
+    cat > smoke.mjs <<'JS'
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+const runtime = typeof Bun !== "undefined" ? "bun" : typeof Deno !== "undefined" ? "deno" : "node";
+let failed = 0;
+for (const spec of process.argv.slice(2)) {
+  const home = mkdtempSync(join(tmpdir(), "authkeep-smoke-"));
+  try {
+    const authkeep = await import(spec);
+    const storage = authkeep.createAuthStorage({ home, mode: "file" });
+    if ((await storage.load()) !== null) throw new Error("an empty home has credentials");
+    if (typeof authkeep.defaultKeyringStore().loadSync !== "function") throw new Error("no keyring store");
+    console.log(`ok ${runtime} import ${spec}`);
+  } catch (error) {
+    failed++;
+    console.log(`not ok ${runtime} import ${spec}: ${error?.stack ?? error}`);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+process.exit(failed === 0 ? 0 : 1);
+JS
+    here=$OLDPWD
+    "$DENO" run --no-check -A smoke.mjs npm:authkeep authkeep "$tmp/proj/node_modules/authkeep/dist/src/index.js" \
+      "$here/dist/src/index.js" "$here/src/index.ts"
+    "$BUN" smoke.mjs authkeep "$tmp/proj/node_modules/authkeep/dist/src/index.js" "$here/dist/src/index.js" "$here/src/index.ts"
+  )
+  local rc=$?
+  rm -rf "$tmp"
+  return $rc
+}
+
+
+# The "package" row runs this script again in this mode, under `run` (timeout, log, counts).
+if [ "${1:-}" = "--package-smoke" ]; then package_smoke; exit; fi
+
+logs=.ci/rt/logs
+rm -rf "$logs" && mkdir -p "$logs"
+
+files=()
+for f in test/*.test.ts; do
+  if [[ $(basename "$f") =~ $SLOW ]]; then continue; fi
+  files+=("$f")
+done
+bun_files=()
+for f in "${files[@]}"; do bun_files+=("./$f"); done
+
+echo "test-runtimes: ${#files[@]} test files (slow ones run on Node 20 only)" >&2
+
+if [ -z "${KR_DBUS_PID:-}" ]; then
+  eval "$(env -u KR_DIR bash scripts/keyring-up.sh)" || { echo "test-runtimes: no keyring"; echo "0 passed, 1 failed"; exit 1; }
+  trap 'bash scripts/keyring-down.sh' EXIT
+fi
+
+# counts RUNNER LOG -> "passed failed skipped", from each runner's own closing lines.
+counts() {
+  local runner=$1 log=$2
+  case $runner in
+    node)
+      awk '/^(# |ℹ )pass [0-9]+/{p=$3} /^(# |ℹ )fail [0-9]+/{f=$3} /^(# |ℹ )(skipped|todo) [0-9]+/{s+=$3}
+           END{printf "%d %d %d", p, f, s}' "$log" ;;
+    bun)
+      awk '/^ *[0-9]+ pass$/{p=$1} /^ *[0-9]+ fail$/{f=$1} /^ *[0-9]+ (skip|todo)$/{s+=$1}
+           END{printf "%d %d %d", p, f, s}' "$log" ;;
+    deno)
+      # "ok | 12 passed (40 steps) | 0 failed | 2 ignored (3s)"; steps are the node:test its.
+      sed -n 's/\x1b\[[0-9;]*m//g; /^\(ok\|FAILED\) |/p' "$log" | tail -1 | awk -F'|' '
+        { p=0; f=0; s=0
+          for (i = 2; i <= NF; i++) {
+            if ($i ~ /passed/) { split($i, a, " "); p = a[1]; if (match($i, /\(([0-9]+) steps?\)/)) p = p "+" substr($i, RSTART+1, RLENGTH-2) }
+            if ($i ~ /failed/) { split($i, a, " "); f = a[1]; if (match($i, /\(([0-9]+) steps?\)/)) f = f "+" substr($i, RSTART+1, RLENGTH-2) }
+            if ($i ~ /ignored/) { split($i, a, " "); s = a[1] }
+          }
+          printf "%s %s %s", p, f, s }' ;;
+    package)
+      printf '%d %d 0' "$(grep -c '^ok ' "$log")" "$(grep -c '^not ok ' "$log")" ;;
+    *) echo "0 1 0" ;;
+  esac
+}
+
+declare -A result
+ran=()
+passed_runtimes=0
+failed_runtimes=0
+
+# run NAME RUNNER CMD...: one runtime, output to its log, exit status and counts remembered.
+run() {
+  local name=$1 runner=$2; shift 2
+  local log="$logs/$name.log" start rc
+  echo "test-runtimes: $name: $*" >&2
+  start=$(date +%s)
+  timeout --kill-after=10 "$TIMEOUT" "$@" >"$log" 2>&1 </dev/null
+  rc=$?
+  local secs=$(( $(date +%s) - start ))
+  read -r p f s <<<"$(counts "$runner" "$log")"
+  [ -n "$p" ] || p=0
+  # A runner that exits 0 having run nothing is a failure too (e.g. a crash before the summary).
+  if [ "$rc" -eq 0 ] && [ "$p" != "0" ] && [ "$f" = "0" -o "$f" = "0+0" ]; then
+    result[$name]="PASS  $p passed, $f failed, ${s:-0} skipped (${secs}s)"
+    passed_runtimes=$((passed_runtimes + 1))
+  else
+    local why="exit $rc"; [ "$rc" -eq 124 ] && why="timed out after ${TIMEOUT}s"
+    result[$name]="FAIL  $p passed, $f failed, ${s:-0} skipped (${secs}s, $why; log $log)"
+    failed_runtimes=$((failed_runtimes + 1))
+    # The failing tests' names, so the CI log says what broke without opening the file.
+    grep -E '^(not ok|✖|\(fail\))| \.\.\. FAILED' "$log" | sed 's/\x1b\[[0-9;]*m//g' | head -40 | sed "s/^/  $name: /" >&2
+  fi
+  ran+=("$name")
+}
+
+
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${ALL_RUNTIMES[@]}")
+for name in "${selected[@]}"; do
+  case $name in
+    node22|node24|node26)
+      bin=NODE${name#node}
+      run "$name" node "${!bin}" --test --test-concurrency=2 "${files[@]}" ;;
+    bun)
+      run bun bun env AUTHKEEP_FFI=bun "$BUN" test "${bun_files[@]}" ;;
+    bun+koffi)
+      run bun+koffi bun env AUTHKEEP_FFI=koffi "$BUN" test "${bun_files[@]}" ;;
+    deno)
+      run deno deno env AUTHKEEP_FFI=deno "$DENO" test "${DENO_FLAGS[@]}" "${files[@]}" ;;
+    deno+koffi)
+      run deno+koffi deno env AUTHKEEP_FFI=koffi "$DENO" test "${DENO_FLAGS[@]}" "${files[@]}" ;;
+    package)
+      run package package bash "$0" --package-smoke ;;
+    *)
+      echo "test-runtimes: unknown runtime $name (known: ${ALL_RUNTIMES[*]})" >&2
+      result[$name]="FAIL  unknown runtime"; ran+=("$name"); failed_runtimes=$((failed_runtimes + 1)) ;;
+  esac
+done
+
+echo
+echo "== runtime matrix (slow multi-process tests: Node 20 only) =="
+for name in "${ran[@]}"; do
+  printf '%-11s %s\n' "$name" "${result[$name]}"
+done
+echo "$passed_runtimes passed, $failed_runtimes failed"
+[ "$failed_runtimes" -eq 0 ]

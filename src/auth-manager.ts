@@ -406,10 +406,9 @@ export class AuthManager {
         }));
       }
       await this.#storage.save(merged.auth);
-      // Read back what the storage kept, so later comparisons see the stored form.
-      const saved = (await this.#storage.load().catch(() => null)) ?? merged.auth;
-      this.#setCached(saved);
-      return { auth: saved, via: "network" };
+      // No read-back: the codec round-trips exactly, and waiters in other processes are blocked on us.
+      this.#setCached(merged.auth);
+      return { auth: merged.auth, via: "network" };
     } finally {
       await waited.handle?.release().catch(() => {});
     }

@@ -303,6 +303,9 @@ test("reload(): reports whether the stored auth changed", async (t) => {
   await storage.save(server.login("acct-1"));
   assert.equal(await m.reload(), true);
   assert.equal(await m.reload(), false);
+  // What a refresh cached is exactly what it stored.
+  await m.refreshToken();
+  assert.equal(await m.reload(), false);
 });
 
 test("AuthManager: util.inspect and JSON.stringify never show a token", async (t) => {

@@ -45,6 +45,8 @@ export interface StormReport {
   wallMs: number;
   /** Fingerprint of the access token the server issued last. */
   latestAccessFingerprint: string | null;
+  /** When the start signal was sent (`performance.now()`), to read the server's timeline against. */
+  startedAt: number;
   /** Each worker's stderr, for diagnosing a failure (never contains tokens). */
   stderr: string[];
 }
@@ -104,6 +106,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
       refreshRequests: server.refreshCount - before.requests,
       reusedAnswers: server.reusedCount - before.reused,
       wallMs,
+      startedAt: start,
       latestAccessFingerprint: server.latestAccessFingerprint,
       stderr,
     };

@@ -60,6 +60,8 @@ export class TokenServer {
   apiUnauthorized = 0;
   /** How many API requests were answered 200. */
   apiOk = 0;
+  /** When each request arrived (`performance.now()`), and what it was: for timelines in the benchmark. */
+  readonly timeline: Array<{ at: number; what: "api-401" | "api-200" | "token" }> = [];
 
   readonly #server: Server;
   readonly #delayMs: number;
@@ -173,6 +175,7 @@ export class TokenServer {
       const ok = auth.startsWith("Bearer ") && this.#validAccess.has(auth.slice(7));
       if (ok) this.apiOk++;
       else this.apiUnauthorized++;
+      this.timeline.push({ at: performance.now(), what: ok ? "api-200" : "api-401" });
       return send(res, ok ? 200 : 401, ok ? { ok: true } : { error: { message: "token expired", code: "token_expired" } });
     }
     if (req.url !== "/oauth/token" || req.method !== "POST") return send(res, 404, { error: "not_found" });
@@ -184,6 +187,7 @@ export class TokenServer {
     }
     const record: TokenRequestRecord = { body, contentType: req.headers["content-type"], outcome: "unknown" };
     this.requests.push(record);
+    this.timeline.push({ at: performance.now(), what: "token" });
     if (this.#delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
     const canned = this.#canned.shift();
     if (canned) {

@@ -11,6 +11,7 @@
  * network round trip to auth.openai.com. Auto mode needs a working keyring
  * (e.g. under scripts/with-keyring.sh).
  */
+import process from "node:process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+import process from "node:process";
 import { test } from "node:test";
 import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";

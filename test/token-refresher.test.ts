@@ -1,3 +1,4 @@
+import process from "node:process";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";

@@ -4,6 +4,7 @@
  * to send their request at the same moment. Shared by the storm test and
  * bench/refresh-storm.ts.
  */
+import process from "node:process";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { AuthCredentialsStoreMode } from "../../src/auth-types.ts";
@@ -74,7 +75,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
   const stderr: string[] = [];
   const results: StormWorkerResult[] = [];
   const timeoutMs = options.timeoutMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const ready: Promise<void>[] = [];
     const done: Promise<void>[] = [];

@@ -11,6 +11,7 @@
  *
  * Tokens are fake JWTs (`alg: none`); nothing here is printed.
  */
+import { Buffer } from "node:buffer";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

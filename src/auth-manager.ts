@@ -392,6 +392,11 @@ export class AuthManager {
       try {
         refreshed = await this.#refresher.refresh(fresh.tokens.refresh_token);
       } catch (error) {
+        if (error instanceof RefreshError && error.reason === "exhausted") {
+          // Someone outside our lock (e.g. Codex itself) rotated the token; its save may land any moment.
+          const adopted = await this.#adoptLateSave(fresh, expected);
+          if (adopted) return { auth: adopted, via: "adopted" };
+        }
         if (error instanceof RefreshError && error.permanent) this.#permanent = { key, error };
         throw error;
       }
@@ -412,6 +417,23 @@ export class AuthManager {
     } finally {
       await waited.handle?.release().catch(() => {});
     }
+  }
+
+  /**
+   * After `refresh_token_reused`: looks at the storage a few times over
+   * ~300 ms (PR #8645's "reload once and retry if the stored token changed")
+   * and adopts tokens of the same account that appeared meanwhile.
+   */
+  async #adoptLateSave(snapshot: AuthDotJson, expected: string): Promise<AuthDotJson | null> {
+    for (const delay of [0, 100, 200]) {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      const fresh = await this.#storage.load().catch(() => undefined);
+      if (fresh !== undefined && accountOf(fresh) === expected && isRefreshable(fresh) && tokensChanged(fresh, snapshot)) {
+        this.#setCached(fresh);
+        return fresh;
+      }
+    }
+    return null;
   }
 
   /**

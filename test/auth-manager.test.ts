@@ -185,6 +185,37 @@ test("refreshToken(): tokens another process refreshed are adopted with no netwo
   assert.equal(server.reusedCount, 0);
 });
 
+test("refreshToken(): after refresh_token_reused, tokens a lock-less writer (Codex) saves a moment later are adopted", async (t) => {
+  const { server, storage, manager } = await setup(t);
+  const login = server.login("acct-1");
+  await storage.save(login);
+  const m = manager();
+  await m.auth();
+  // "Codex" refreshes without our lock and saves a little later.
+  const rotated = await new HttpTokenRefresher({ url: server.url }).refresh(login.tokens!.refresh_token);
+  const late = new Promise<void>((resolve, reject) => {
+    setTimeout(() => {
+      storage.save({ ...login, tokens: { ...login.tokens!, ...rotated } }).then(resolve, reject);
+    }, 120);
+  });
+  const auth = await m.refreshToken();
+  await late;
+  assert.equal(server.reusedCount, 1);
+  assert.equal(auth?.tokens?.access_token, rotated.access_token);
+  assert.equal(auth?.tokens?.refresh_token, rotated.refresh_token);
+});
+
+test("refreshToken(): refresh_token_reused with nothing new in storage is permanent", async (t) => {
+  const { server, storage, manager } = await setup(t);
+  const login = server.login("acct-1");
+  await storage.save(login);
+  await new HttpTokenRefresher({ url: server.url }).refresh(login.tokens!.refresh_token);
+  const error = await rejection(manager().refreshToken());
+  assert.ok(error instanceof RefreshError);
+  assert.equal(error.reason, "exhausted");
+  assert.equal(error.message, REFRESH_TOKEN_REUSED_MESSAGE);
+});
+
 test("unauthorizedRecovery(): reload finds tokens another process refreshed → ReloadedChanged", async (t) => {
   const { server, storage, manager } = await setup(t);
   await storage.save(server.login("acct-1"));

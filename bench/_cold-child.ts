@@ -23,9 +23,11 @@ async function main(): Promise<ColdResult> {
   if (which === "empty") return result;
   const started = performance.now();
   if (which.startsWith("authkeep")) {
-    // By package name, as a user writes it (Node resolves a package's own name through "exports").
-    const packageName = "authkeep"; // a variable, so tsc does not need dist/ to type-check this file
-    const authkeep = (await import(packageName)) as typeof import("../src/index.ts");
+    // The package entry of the same build as this file (dist/src/index.js, what "exports" names),
+    // by URL so that a private BENCH_BUILD_DIR measures its own build. A variable specifier keeps
+    // tsc from resolving it at compile time.
+    const entry = new URL("../src/index.js", import.meta.url).href;
+    const authkeep = (await import(entry)) as typeof import("../src/index.ts");
     result.importMs = performance.now() - started;
     if (which === "authkeep-call") {
       const before = performance.now();

@@ -4,7 +4,9 @@
  * @module
  */
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { BenchConfig } from "./_harness.ts";
 
 /** The runner's settings. */
@@ -16,10 +18,24 @@ export interface BenchContext {
   keyringUp: boolean;
 }
 
-/** The repository root, from dist/bench/<file>.js or bench/<file>.ts. */
+/**
+ * The repository root: the nearest directory above this module whose
+ * package.json is authkeep's (the build may live in dist/ or, for runs that
+ * must not race other builds of dist/, in a private BENCH_BUILD_DIR).
+ */
 export function repositoryRoot(moduleUrl: string): string {
-  const here = new URL(".", moduleUrl).pathname;
-  return here.includes("/dist/bench/") ? join(here, "..", "..") : join(here, "..");
+  let directory = dirname(fileURLToPath(moduleUrl));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(directory, "package.json"), "utf8")) as { name?: string };
+      if (manifest.name === "authkeep") return directory;
+    } catch {
+      // no package.json here
+    }
+    const parent = dirname(directory);
+    if (parent === directory) throw new Error(`no authkeep package.json above ${moduleUrl}`);
+    directory = parent;
+  }
 }
 
 /**

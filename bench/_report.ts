@@ -27,7 +27,7 @@ export interface Comparison {
   name: string;
   subject: string;
   baseline: string;
-  unit: "×" | "ms";
+  unit: "×" | "ms" | "count";
   value: number | null;
   /** The goal: `value` must be ≤ goal. */
   goal?: number;
@@ -64,13 +64,13 @@ export function compare(
   name: string,
   subject: string,
   baseline: string,
-  options: { goal?: number; unit?: "×" | "ms"; note?: string } = {},
+  options: { goal?: number; unit?: "×" | "ms" | "count"; note?: string } = {},
 ): Comparison {
   const unit = options.unit ?? "×";
   const a = target.rows.find((row) => row.name === subject)?.measured;
   const b = target.rows.find((row) => row.name === baseline)?.measured;
   let value: number | null = null;
-  if (a && b) value = unit === "×" ? a.medianMs / b.medianMs : a.medianMs - b.medianMs;
+  if (a && b) value = unit === "×" ? a.medianMs / b.medianMs : unit === "ms" ? a.medianMs - b.medianMs : a.medianMs;
   const comparison: Comparison = { name, subject, baseline, unit, value };
   if (options.goal !== undefined) {
     comparison.goal = options.goal;
@@ -145,9 +145,11 @@ function prettyOs(): string {
 /** Formats milliseconds with a unit that keeps 3 significant digits. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "–";
-  if (ms < 1) return `${(ms * 1000).toPrecision(3)} µs`;
-  if (ms < 1000) return `${ms.toPrecision(3)} ms`;
-  return `${(ms / 1000).toPrecision(3)} s`;
+  const sign = ms < 0 ? "−" : "";
+  const size = Math.abs(ms);
+  if (size < 1) return `${sign}${(size * 1000).toPrecision(3)} µs`;
+  if (size < 1000) return `${sign}${size.toPrecision(3)} ms`;
+  return `${sign}${(size / 1000).toPrecision(3)} s`;
 }
 
 function formatOps(ops: number): string {
@@ -157,11 +159,13 @@ function formatOps(ops: number): string {
 
 function formatComparison(comparison: Comparison): string {
   if (comparison.value === null) return "n/a";
+  if (comparison.unit === "count") return String(comparison.value);
   return comparison.unit === "×" ? `${comparison.value.toFixed(2)}×` : `${comparison.value >= 0 ? "+" : ""}${formatMs(comparison.value)}`;
 }
 
 function formatGoal(comparison: Comparison): string {
   if (comparison.goal === undefined) return "";
+  if (comparison.unit === "count") return `= ${comparison.goal}`;
   return comparison.unit === "×" ? `≤ ${comparison.goal}×` : `≤ +${formatMs(comparison.goal)}`;
 }
 

@@ -11,8 +11,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { ANCHORS_DIRECTORY, loadKeytar } from "./_anchors.ts";
 import type { BenchContext } from "./_context.ts";
 import { summarize } from "./_harness.ts";
@@ -27,12 +27,12 @@ interface Case {
 /** Runs the cold-start rows. */
 export async function runColdStart(context: BenchContext): Promise<Section[]> {
   const result = section("cold-start", "cold start (fresh processes)");
-  const child = join(context.root, "dist/bench/_cold-child.js");
+  const child = fileURLToPath(new URL("./_cold-child.js", import.meta.url));
   if (!existsSync(child)) {
     result.rows.push({ name: "cold start", unavailable: `unavailable: ${child} missing (build first)` });
     return [result];
   }
-  const runs = context.config.quick ? 3 : 25;
+  const runs = context.config.quick ? 2 : 25;
   const cases: Case[] = [
     { id: "node-e-0", label: "node -e 0", argv: ["-e", "0"] },
     { id: "empty", label: "child, no import (baseline)", argv: [child, "empty", context.root] },
@@ -51,8 +51,8 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
   const wall = new Map<string, number[]>(cases.map((entry) => [entry.id, []]));
   const inside = new Map<string, { importMs: number[]; callMs: number[] }>(cases.map((entry) => [entry.id, { importMs: [], callMs: [] }]));
   const failures = new Map<string, string>();
-  // One untimed run of each case first: the page cache and the keyring's first session.
-  for (let run = -1; run < runs; run++) {
+  // One untimed run of each case first (the page cache, the keyring's first session); quick mode skips it.
+  for (let run = context.config.quick ? 0 : -1; run < runs; run++) {
     for (const entry of run % 2 === 0 ? cases : [...cases].reverse()) {
       if (failures.has(entry.id)) continue;
       const started = performance.now();
@@ -96,6 +96,6 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
   if (keytar.ok) {
     compare(result, "in-process first call: authkeep / keytar", "in-process: import authkeep + first keyring load: first call", "in-process: import keytar + first getPassword: first call");
   }
-  result.notes.push(`${runs} timed runs per case after one untimed run; the first call looks up a missing item (connect + open session + search)`);
+  result.notes.push(`${runs} timed runs per case${context.config.quick ? "" : " after one untimed run"}; the first call looks up a missing item (connect + open session + search)`);
   return [result];
 }

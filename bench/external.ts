@@ -15,21 +15,34 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import type { BenchContext } from "./_context.ts";
+import type { Measured } from "./_harness.ts";
 import { type Comparison, type Row, section, type Section } from "./_report.ts";
 
+/** How to run one external benchmark. */
+export interface ExternalOptions {
+  /** Extra arguments in quick and in full mode. */
+  quickArgs?: string[];
+  fullArgs?: string[];
+  timeoutMs: number;
+  /** Turns the child's text output into rows and comparisons (when it prints no BENCH_JSON). */
+  parse?: (stdout: string, target: Section) => void;
+}
+
 /** Runs `dist/bench/<name>.js` if it exists and turns its output into sections. */
-export function runExternal(context: BenchContext, name: string, title: string, timeoutMs: number): Section[] {
+export function runExternal(context: BenchContext, name: string, title: string, options: ExternalOptions): Section[] {
+  const timeoutMs = options.timeoutMs;
   const result = section(name, title);
-  const script = join(context.root, "dist/bench", `${name}.js`);
+  const script = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
   if (!existsSync(script)) {
     result.rows.push({ name, unavailable: `not measured yet: bench/${name}.ts has not landed` });
     return [result];
   }
   const started = performance.now();
-  const child = spawnSync(process.execPath, [script, ...(context.config.quick ? ["--quick"] : [])], {
+  const args = context.config.quick ? ["--quick", ...(options.quickArgs ?? [])] : (options.fullArgs ?? []);
+  const child = spawnSync(process.execPath, [script, ...args], {
     cwd: context.root,
     encoding: "utf8",
     timeout: timeoutMs,
@@ -58,7 +71,14 @@ export function runExternal(context: BenchContext, name: string, title: string, 
     }
   }
   const status = child.error ? `failed: ${child.error.message}` : child.status === 0 ? "ok" : `exit ${child.status ?? child.signal}`;
-  result.notes.push(`ran node dist/bench/${name}.js${context.config.quick ? " --quick" : ""}: ${status} in ${seconds} s`);
+  result.notes.push(`ran node dist/bench/${name}.js${args.length > 0 ? ` ${args.join(" ")}` : ""}: ${status} in ${seconds} s`);
+  if (merged.length === 0 && options.parse) {
+    try {
+      options.parse(child.stdout ?? "", result);
+    } catch (error) {
+      result.notes.push(`could not read its figures: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (child.status !== 0 && child.stderr) kept.push("--- stderr (tail) ---", ...child.stderr.trimEnd().split("\n").slice(-15));
   result.raw = kept.join("\n");
   if (merged.length > 0 && result.rows.length === 0 && result.comparisons.length === 0) {
@@ -95,4 +115,37 @@ export async function measureOtherRuntimes(_context: BenchContext): Promise<Sect
   result.rows.push({ name: "Bun: keyring load / save", unavailable: "not measured yet" });
   result.rows.push({ name: "Deno: keyring load / save", unavailable: "not measured yet" });
   return [result];
+}
+
+/**
+ * Reads refresh-storm.ts's text table: "<case>  <refresh requests>  <reuse
+ * errors>  <failed processes>  <wall ms>  <wall / round trip>×". The goal
+ * (issue 8): with the lock, a storm of N processes makes exactly 1 refresh
+ * and takes ≤ 2× one refresh round trip.
+ */
+export function parseRefreshStorm(stdout: string, target: Section): void {
+  const roundTrip = /one refresh round trip:\s*([\d.]+)\s*ms/.exec(stdout);
+  if (roundTrip) target.rows.push({ name: "one refresh round trip", measured: single(Number(roundTrip[1])) });
+  const line = /^(.+?)\s{2,}(\d+(?:\.\d+)?)\s{2,}(\d+(?:\.\d+)?)\s{2,}(\d+(?:\.\d+)?)\s{2,}(\d+(?:\.\d+)?)\s{2,}([\d.]+)×\s*$/;
+  for (const text of stdout.split("\n")) {
+    const match = line.exec(text);
+    if (!match) continue;
+    const [, label, refreshes, reuse, failed, wall, ratio] = match as unknown as [string, string, string, string, string, string, string];
+    target.rows.push({ name: `${label}: wall`, measured: single(Number(wall)), note: `${refreshes} refresh requests, ${reuse} reuse errors, ${failed} failed processes` });
+    if (/lock on/.test(label) && !/^1 process/.test(label)) {
+      const count: Comparison = { name: `${label}: refresh requests`, subject: label, baseline: "exactly 1", unit: "count", value: Number(refreshes), goal: 1 };
+      count.met = Number(refreshes) === 1;
+      target.comparisons.push(count);
+      const wallRatio: Comparison = { name: `${label}: wall / one refresh round trip`, subject: label, baseline: "one refresh round trip", unit: "×", value: Number(ratio), goal: 2 };
+      wallRatio.met = Number(ratio) <= 2;
+      target.comparisons.push(wallRatio);
+    } else {
+      target.comparisons.push({ name: `${label}: refresh requests (reuse errors)`, subject: label, baseline: "", unit: "count", value: Number(refreshes), note: `${reuse} reuse errors` });
+    }
+  }
+}
+
+/** A row from one figure someone else measured (a median of its own runs). */
+function single(ms: number): Measured {
+  return { medianMs: ms, p99Ms: Number.NaN, meanMs: ms, minMs: ms, opsPerSec: ms > 0 ? 1000 / ms : 0, samples: 1 };
 }

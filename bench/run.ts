@@ -17,7 +17,7 @@ import { runAutoKeyringDown, runAutoKeyringUp } from "./auto.ts";
 import { type BenchContext, repositoryRoot } from "./_context.ts";
 import { runCodec } from "./codec.ts";
 import { runColdStart } from "./cold-start.ts";
-import { measureOtherRuntimes, measureWindowsUnderWine, runExternal } from "./external.ts";
+import { measureOtherRuntimes, measureWindowsUnderWine, parseRefreshStorm, runExternal } from "./external.ts";
 import { runFile } from "./file.ts";
 import { benchConfig, describeError } from "./_harness.ts";
 import { runKeyring } from "./keyring.ts";
@@ -112,9 +112,13 @@ async function main(): Promise<void> {
   await part("keyring-size", "keyring size", () =>
     inChild(context, "keyring-size", ["bash", join(root, "scripts/with-keyring.sh")], childEnvWithoutKeyring(), "keyring size", 900_000));
   await part("refresh-storm", "refresh storm", () =>
-    runExternal(context, "refresh-storm", "refresh storm (bench/refresh-storm.ts)", context.config.quick ? 60_000 : 600_000));
+    runExternal(context, "refresh-storm", "refresh storm (bench/refresh-storm.ts)", {
+      quickArgs: ["--runs=1", "--workers=3", "--delay=50"],
+      timeoutMs: context.config.quick ? 60_000 : 900_000,
+      parse: parseRefreshStorm,
+    }));
   await part("reliability", "reliability", () =>
-    runExternal(context, "reliability", "reliability (bench/reliability.ts)", context.config.quick ? 60_000 : 600_000));
+    runExternal(context, "reliability", "reliability (bench/reliability.ts)", { timeoutMs: context.config.quick ? 60_000 : 900_000 }));
   await part("wine", "Windows under Wine", () => measureWindowsUnderWine(context));
   await part("runtimes", "Bun and Deno", () => measureOtherRuntimes(context));
 

@@ -6,7 +6,7 @@
 #    project's node_modules) and skips its rows with the printed reason when that fails;
 # 3. starts a private D-Bus bus + unlocked gnome-keyring (scripts/keyring-up.sh) and always
 #    stops it again (scripts/keyring-down.sh), also on Ctrl-C;
-# 4. runs node dist/bench/run.js, which prints the Markdown table and writes
+# 4. runs node dist/bench/run.js (or $BENCH_BUILD_DIR/bench/run.js), which prints the Markdown table and writes
 #    bench/results/latest.{json,md} (quick mode: .cache/bench/quick/).
 #
 # --quick (or BENCH_QUICK=1) runs a few iterations only, to prove the suite still works
@@ -19,13 +19,16 @@ quick=${BENCH_QUICK:-0}
 for arg in "$@"; do [ "$arg" = "--quick" ] && quick=1; done
 export BENCH_QUICK=$quick
 
-echo "bench: building (tsc)" >&2
-if ! npx --no-install tsc -p tsconfig.json >.cache-tsc.log 2>&1; then
-  echo "bench: tsc reported $(grep -c 'error TS' .cache-tsc.log || true) type errors; using what it emitted" >&2
-  grep 'error TS' .cache-tsc.log | grep '^bench/' >&2 || true
+# BENCH_BUILD_DIR (default dist) lets a run use a private build that no concurrent
+# `npm run build` can rewrite halfway through the suite.
+build=${BENCH_BUILD_DIR:-dist}
+echo "bench: building (tsc -> $build)" >&2
+mkdir -p .cache
+if ! npx --no-install tsc -p tsconfig.json --outDir "$build" >.cache/bench-tsc.log 2>&1; then
+  echo "bench: tsc reported $(grep -c 'error TS' .cache/bench-tsc.log || true) type errors; using what it emitted" >&2
+  grep 'error TS' .cache/bench-tsc.log | grep '^bench/' >&2 || true
 fi
-rm -f .cache-tsc.log
-[ -f dist/bench/run.js ] || { echo "bench: dist/bench/run.js was not built" >&2; exit 1; }
+[ -f "$build/bench/run.js" ] || { echo "bench: $build/bench/run.js was not built" >&2; exit 1; }
 
 # keytar is an anchor only "if it builds here": it needs libsecret-1-dev, a C++ toolchain,
 # python3 and Node headers (node-gyp; prebuilt binaries come from GitHub, often unreachable).
@@ -39,7 +42,12 @@ if [ "$quick" != "1" ] && [ -z "${BENCH_KEYTAR_SKIP:-}" ]; then
       mkdir -p "$anchors"
       [ -f "$anchors/package.json" ] ||
         echo '{"name":"authkeep-bench-anchors","private":true,"description":"keytar for the benchmarks only; installed by scripts/bench.sh"}' >"$anchors/package.json"
-      if ! (cd "$anchors" && timeout 600 npm install --no-audit --no-fund keytar@7.9.0 >install.log 2>&1); then
+      # Newer npm may hold back install scripts (allowScripts); then build the addon ourselves.
+      if ! (cd "$anchors" && timeout 600 npm install --no-audit --no-fund keytar@7.9.0 >install.log 2>&1 &&
+            { [ -f node_modules/keytar/build/Release/keytar.node ] ||
+              (cd node_modules/keytar && timeout 600 npx --no-install node-gyp rebuild >>../../install.log 2>&1) ||
+              (cd node_modules/keytar && timeout 600 npm exec --yes -- node-gyp rebuild >>../../install.log 2>&1); } &&
+            [ -f node_modules/keytar/build/Release/keytar.node ]); then
         export BENCH_KEYTAR_SKIP="keytar failed to install or build (see $anchors/install.log)"
       fi
     fi
@@ -60,4 +68,4 @@ else
   unset DBUS_SESSION_BUS_ADDRESS
 fi
 
-node dist/bench/run.js "$@"
+node "$build/bench/run.js" "$@"

@@ -23,7 +23,9 @@ const providers: FfiProviderName[] = runtime === "node" ? ["koffi"] : ["koffi", 
 describe("ffi provider selection", () => {
   it("defaults to the runtime's own FFI", () => {
     const expected = { node: "koffi", bun: "bun", deno: "deno" }[runtime];
-    assert.equal(resolveFfiProviderName({}, undefined), expected);
+    assert.equal(resolveFfiProviderName({}, null), expected);
+    // With no argument it reads AUTHKEEP_FFI (set by scripts/test-runtimes.sh for the "+koffi" rows).
+    assert.equal(resolveFfiProviderName(), process.env.AUTHKEEP_FFI || expected);
   });
 
   it("lets AUTHKEEP_FFI override the default, and the option override both", () => {
@@ -33,7 +35,7 @@ describe("ffi provider selection", () => {
   });
 
   it("refuses unknown names", () => {
-    assert.throws(() => resolveFfiProviderName({ ffi: "ctypes" as never }, undefined), TypeError);
+    assert.throws(() => resolveFfiProviderName({ ffi: "ctypes" as never }, null), TypeError);
     assert.throws(
       () => resolveFfiProviderName({}, "node-ffi"),
       (error: unknown) => error instanceof KeyringError && error.kind === "unavailable" && /AUTHKEEP_FFI/.test(error.message),

@@ -75,12 +75,12 @@ const MODULES: Readonly<Record<FfiProviderName, readonly [file: string, factory:
 const isProviderName = (value: unknown): value is FfiProviderName =>
   typeof value === "string" && (FFI_PROVIDER_NAMES as readonly string[]).includes(value);
 
-function readEnv(): string | undefined {
+function readEnv(): string | null {
   try {
     // Deno without --allow-env throws here; then there simply is no override.
-    return process.env[FFI_ENV_VAR] || undefined;
+    return process.env[FFI_ENV_VAR] || null;
   } catch {
-    return undefined;
+    return null;
   }
 }
 
@@ -88,6 +88,9 @@ function readEnv(): string | undefined {
  * Which provider {@linkcode loadFfiProvider} would load: the option, else
  * `AUTHKEEP_FFI`, else the runtime's default.
  *
+ * @param options The `ffi` option.
+ * @param env The value of `AUTHKEEP_FFI` (read from the environment by
+ * default); `null` means unset.
  * @throws {TypeError} for an unknown provider name in the option.
  * @throws {KeyringError} kind `unavailable` for an unknown name in `AUTHKEEP_FFI`.
  * @example
@@ -96,14 +99,14 @@ function readEnv(): string | undefined {
  * resolveFfiProviderName(); // "deno" on Deno, unless AUTHKEEP_FFI says otherwise
  * ```
  */
-export function resolveFfiProviderName(options: FfiOptions = {}, env: string | undefined = readEnv()): FfiProviderName {
+export function resolveFfiProviderName(options: FfiOptions = {}, env: string | null = readEnv()): FfiProviderName {
   if (options.ffi !== undefined) {
     if (!isProviderName(options.ffi)) {
       throw new TypeError(`unknown ffi provider ${JSON.stringify(options.ffi)}; expected one of ${FFI_PROVIDER_NAMES.join(", ")}`);
     }
     return options.ffi;
   }
-  if (env !== undefined) {
+  if (env !== null) {
     if (!isProviderName(env)) {
       throw new KeyringError(
         `${FFI_ENV_VAR}=${JSON.stringify(env)} names no ffi provider; expected one of ${FFI_PROVIDER_NAMES.join(", ")}`,

@@ -124,11 +124,28 @@ interface RefreshResult {
  *
  * @example Basic usage
  * ```ts
- * import { AuthManager, createAuthStorage, defaultHome, fetchWithAuth } from "authkeep";
+ * import { Buffer } from "node:buffer";
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { AuthManager, createAuthStorage } from "authkeep";
  *
- * const manager = new AuthManager({ storage: createAuthStorage({ home: defaultHome(), mode: "auto" }) });
- * const response = await fetchWithAuth(manager, "https://chatgpt.com/backend-api/me");
- * console.log(response.status);
+ * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
+ * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
+ * await storage.save({
+ *   auth_mode: "chatgpt",
+ *   OPENAI_API_KEY: null,
+ *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
+ *   last_refresh: new Date().toISOString(),
+ * });
+ * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
+ * const refresher = {
+ *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
+ * };
+ * const manager = new AuthManager({ storage, refresher });
+ * const auth = await manager.auth(); // the access token had expired: refreshed first, under the lock
+ * console.log(auth?.tokens?.refresh_token); // "rt-2"
+ * console.log(JSON.stringify(manager)); // mode, home and state only, never a token
  * ```
  */
 export class AuthManager {
@@ -181,11 +198,27 @@ export class AuthManager {
    * @throws {AuthStorageError} when the first load fails.
    * @example Basic usage
    * ```ts
+   * import { Buffer } from "node:buffer";
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
    * import { AuthManager, createAuthStorage } from "authkeep";
    *
-   * const manager = new AuthManager({ storage: createAuthStorage({ home: "/tmp/authkeep-example" }) });
+   * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
+   * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
+   * await storage.save({
+   *   auth_mode: "chatgpt",
+   *   OPENAI_API_KEY: null,
+   *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
+   *   last_refresh: new Date().toISOString(),
+   * });
+   * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
+   * const refresher = {
+   *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
+   * };
+   * const manager = new AuthManager({ storage, refresher });
    * const auth = await manager.auth();
-   * console.log(auth?.tokens ? "ChatGPT login" : "no tokens");
+   * console.log(auth?.tokens?.refresh_token); // "rt-2": refreshed before use
    * ```
    */
   async auth(): Promise<AuthDotJson | null> {
@@ -210,10 +243,17 @@ export class AuthManager {
    * @throws {AuthStorageError} when the storage cannot be read (the cache is kept).
    * @example Basic usage
    * ```ts
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
    * import { AuthManager, createAuthStorage } from "authkeep";
    *
-   * const manager = new AuthManager({ storage: createAuthStorage({ home: "/tmp/authkeep-example" }) });
-   * if (await manager.reload()) console.log("another process changed the login");
+   * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
+   * await storage.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-example" });
+   * const manager = new AuthManager({ storage });
+   * await manager.auth();
+   * await storage.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-rotated" }); // another process
+   * console.log(await manager.reload()); // true
    * ```
    */
   async reload(): Promise<boolean> {
@@ -237,11 +277,27 @@ export class AuthManager {
    * @throws {LockTimeoutError} when another process holds the lock too long.
    * @example Basic usage
    * ```ts
+   * import { Buffer } from "node:buffer";
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
    * import { AuthManager, createAuthStorage } from "authkeep";
    *
-   * const manager = new AuthManager({ storage: createAuthStorage({ home: "/tmp/authkeep-example" }) });
+   * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
+   * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
+   * await storage.save({
+   *   auth_mode: "chatgpt",
+   *   OPENAI_API_KEY: null,
+   *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
+   *   last_refresh: new Date().toISOString(),
+   * });
+   * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
+   * const refresher = {
+   *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
+   * };
+   * const manager = new AuthManager({ storage, refresher });
    * const auth = await manager.refreshToken();
-   * console.log(auth?.last_refresh);
+   * console.log(auth?.tokens?.refresh_token, auth?.tokens?.account_id); // "rt-2" "acct-1"
    * ```
    */
   async refreshToken(): Promise<AuthDotJson | null> {
@@ -261,16 +317,31 @@ export class AuthManager {
    * @returns The recovery; retry the request after each successful `next()`.
    * @example Basic usage
    * ```ts
+   * import { Buffer } from "node:buffer";
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
    * import { AuthManager, createAuthStorage } from "authkeep";
    *
-   * const manager = new AuthManager({ storage: createAuthStorage({ home: "/tmp/authkeep-example" }) });
-   * let auth = await manager.auth();
+   * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
+   * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
+   * await storage.save({
+   *   auth_mode: "chatgpt",
+   *   OPENAI_API_KEY: null,
+   *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
+   *   last_refresh: new Date().toISOString(),
+   * });
+   * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
+   * const refresher = {
+   *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
+   * };
+   * const manager = new AuthManager({ storage, refresher });
+   * await manager.auth();
+   * // After a 401: retry the request after each step.
    * const recovery = manager.unauthorizedRecovery();
-   * let response = await fetch("https://example.com/api", { headers: { Authorization: `Bearer ${auth?.tokens?.access_token}` } });
-   * while (response.status === 401 && recovery.hasNext()) {
-   *   await recovery.next();
-   *   auth = await manager.auth();
-   *   response = await fetch("https://example.com/api", { headers: { Authorization: `Bearer ${auth?.tokens?.access_token}` } });
+   * while (recovery.hasNext()) {
+   *   const step = recovery.step;
+   *   console.log(step, await recovery.next()); // "reload ReloadedNoChange", then "refresh_token Refreshed"
    * }
    * ```
    */
@@ -309,10 +380,16 @@ export class AuthManager {
    * @returns Whether anything was removed.
    * @example Basic usage
    * ```ts
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
    * import { AuthManager, createAuthStorage } from "authkeep";
    *
-   * const manager = new AuthManager({ storage: createAuthStorage({ home: "/tmp/authkeep-example" }) });
-   * console.log(await manager.logout());
+   * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
+   * await storage.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-example" });
+   * const manager = new AuthManager({ storage });
+   * console.log(await manager.logout()); // true
+   * console.log(await manager.auth()); // null
    * ```
    */
   async logout(): Promise<boolean> {

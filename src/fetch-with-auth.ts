@@ -24,11 +24,23 @@ const MAX_SENDS = 3;
  * @throws {LockTimeoutError} when another process holds the refresh lock too long.
  * @example Basic usage
  * ```ts
- * import { AuthManager, createAuthStorage, defaultHome, fetchWithAuth } from "authkeep";
+ * import { once } from "node:events";
+ * import { mkdtempSync } from "node:fs";
+ * import { createServer } from "node:http";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { AuthManager, createAuthStorage, fetchWithAuth } from "authkeep";
  *
- * const manager = new AuthManager({ storage: createAuthStorage({ home: defaultHome() }) });
- * const response = await fetchWithAuth(manager, "https://chatgpt.com/backend-api/me");
- * console.log(response.status);
+ * const api = createServer((req, res) => res.end(req.headers.authorization === "Bearer sk-example" ? "hello" : "who?"));
+ * await once(api.listen(0, "127.0.0.1"), "listening");
+ * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
+ * await storage.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-example" });
+ * const manager = new AuthManager({ storage });
+ * const { port } = api.address() as { port: number };
+ * const response = await fetchWithAuth(manager, `http://127.0.0.1:${port}/`);
+ * console.log(await response.text()); // "hello"
+ * api.closeAllConnections();
+ * api.close();
  * ```
  */
 export async function fetchWithAuth(

@@ -101,14 +101,19 @@ const heldNonces = new Set<string>();
  *
  * @example Basic usage
  * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
  * import { LockTimeoutError, RefreshLock } from "authkeep";
  *
+ * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
+ * const held = await new RefreshLock({ path }).acquire();
  * try {
- *   const handle = await new RefreshLock({ path: "/tmp/auth.json.lock", timeoutMs: 100 }).acquire();
- *   await handle.release();
+ *   await new RefreshLock({ path, timeoutMs: 100 }).acquire();
  * } catch (error) {
- *   if (error instanceof LockTimeoutError) console.log(error.holder?.pid);
+ *   if (error instanceof LockTimeoutError) console.log(error.holder?.pid === process.pid); // true
  * }
+ * await held.release();
  * ```
  */
 export class LockTimeoutError extends Error {
@@ -140,9 +145,13 @@ export class LockTimeoutError extends Error {
  *
  * @example Basic usage
  * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
  * import { RefreshLock } from "authkeep";
  *
- * const lock = new RefreshLock({ path: "/tmp/authkeep-example/auth.json.lock" });
+ * const home = mkdtempSync(join(tmpdir(), "authkeep-"));
+ * const lock = new RefreshLock({ path: join(home, "auth.json.lock") });
  * const handle = await lock.acquire();
  * try {
  *   // only one process at a time gets here
@@ -176,10 +185,15 @@ export class RefreshLock {
    * @throws {Error} when the lock file cannot be created for another reason than "exists".
    * @example Basic usage
    * ```ts
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
    * import { RefreshLock } from "authkeep";
    *
-   * const handle = await new RefreshLock({ path: "/tmp/auth.json.lock" }).tryAcquire();
-   * if (handle) await handle.release();
+   * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
+   * const handle = await new RefreshLock({ path }).tryAcquire();
+   * console.log(handle !== null); // true: nobody else held it
+   * await handle?.release();
    * ```
    */
   async tryAcquire(): Promise<RefreshLockHandle | null> {
@@ -203,9 +217,13 @@ export class RefreshLock {
    * @throws {LockTimeoutError} when the lock stays busy for `timeoutMs`.
    * @example Basic usage
    * ```ts
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
    * import { RefreshLock } from "authkeep";
    *
-   * const handle = await new RefreshLock({ path: "/tmp/auth.json.lock" }).acquire({ timeoutMs: 5000 });
+   * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
+   * const handle = await new RefreshLock({ path }).acquire({ timeoutMs: 5000 });
    * await handle.release();
    * ```
    */

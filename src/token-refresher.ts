@@ -66,10 +66,12 @@ export interface RefreshErrorOptions {
  * ```ts
  * import { HttpTokenRefresher, RefreshError } from "authkeep";
  *
+ * // A stand-in for the token endpoint that says the refresh token was already used.
+ * const fetch = async () => new Response('{"error":{"code":"refresh_token_reused"}}', { status: 401 });
  * try {
- *   await new HttpTokenRefresher().refresh("an-old-refresh-token");
+ *   await new HttpTokenRefresher({ fetch }).refresh("an-old-refresh-token");
  * } catch (error) {
- *   if (error instanceof RefreshError && error.permanent) console.log(error.reason, error.message);
+ *   if (error instanceof RefreshError && error.permanent) console.log(error.reason); // "exhausted"
  * }
  * ```
  */
@@ -117,9 +119,10 @@ export interface RefreshedTokens {
  *
  * const refresher: TokenRefresher = {
  *   async refresh(refreshToken) {
- *     return { access_token: "new-access", refresh_token: "new-refresh" };
+ *     return { access_token: `access-for-${refreshToken.length}`, refresh_token: "rotated" };
  *   },
  * };
+ * console.log((await refresher.refresh("old")).refresh_token); // "rotated"
  * ```
  */
 export interface TokenRefresher {
@@ -177,9 +180,13 @@ export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
  * ```ts
  * import { HttpTokenRefresher } from "authkeep";
  *
- * const refresher = new HttpTokenRefresher({ url: "http://127.0.0.1:8080/oauth/token" });
+ * // Real use: new HttpTokenRefresher() posts to https://auth.openai.com/oauth/token.
+ * // Here a stand-in fetch plays the token endpoint.
+ * const refresher = new HttpTokenRefresher({
+ *   fetch: async () => Response.json({ access_token: "new-access", refresh_token: "new-refresh" }),
+ * });
  * const tokens = await refresher.refresh("the-stored-refresh-token");
- * console.log(typeof tokens.access_token); // "string"
+ * console.log(tokens.refresh_token); // "new-refresh"
  * ```
  */
 export class HttpTokenRefresher implements TokenRefresher {
@@ -213,7 +220,9 @@ export class HttpTokenRefresher implements TokenRefresher {
    * ```ts
    * import { HttpTokenRefresher } from "authkeep";
    *
-   * const { access_token } = await new HttpTokenRefresher().refresh("the-stored-refresh-token");
+   * const fetch = async () => Response.json({ access_token: "new-access" });
+   * const { access_token } = await new HttpTokenRefresher({ fetch }).refresh("the-stored-refresh-token");
+   * console.log(access_token); // "new-access"
    * ```
    */
   async refresh(refreshToken: string): Promise<RefreshedTokens> {

@@ -63,6 +63,23 @@ for (const spec of process.argv.slice(2)) {
     rmSync(home, { recursive: true, force: true });
   }
 }
+// The runtime's own FFI from the installed package, with koffi NOT installed (--omit=optional):
+// Bun and Deno need nothing from npm. Deep path on purpose: the provider is not a public export.
+const ffiIndex = new URL("./node_modules/authkeep/dist/native/ffi/index.js", import.meta.url).href;
+try {
+  const { loadFfiProvider } = await import(ffiIndex);
+  const ffi = loadFfiProvider();
+  const libc = ffi.open(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6", { getpid: { args: [], returns: "i32" } });
+  if (ffi.name !== runtime || libc.symbols.getpid() !== process.pid) throw new Error(`provider ${ffi.name} gave a wrong pid`);
+  libc.close();
+  let koffiError;
+  try { loadFfiProvider({ ffi: "koffi" }); } catch (error) { koffiError = error; }
+  if (koffiError?.kind !== "unavailable") throw new Error(`without koffi, ffi: "koffi" should be unavailable, got ${koffiError}`);
+  console.log(`ok ${runtime} ${ffi.name} provider from the installed package, without koffi`);
+} catch (error) {
+  failed++;
+  console.log(`not ok ${runtime} provider from the installed package: ${error?.stack ?? error}`);
+}
 process.exit(failed === 0 ? 0 : 1);
 JS
     here=$OLDPWD

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { LockTimeoutError, RefreshLock, type RefreshLockHandle } from "../src/refresh-lock.ts";
-import { STORM_WORKER, waitFor } from "./support/storm.ts";
+import { waitFor, workerArgs } from "./support/storm.ts";
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "authkeep-lock-"));
@@ -164,7 +164,7 @@ test("RefreshLock: many waiters racing for one stale lock: exactly one wins", as
 test("RefreshLock: a holder killed with SIGKILL while holding the lock is taken over within the stale bound", async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, "auth.json.lock");
-  const child = spawn(process.execPath, [STORM_WORKER], {
+  const child = spawn(process.execPath, workerArgs(), {
     env: { ...process.env, AUTHKEEP_STORM_CONFIG: JSON.stringify({ role: "hold-lock", lockPath: path }) },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });

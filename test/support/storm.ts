@@ -17,6 +17,11 @@ export const STORM_WORKER = fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "../fixtures/storm-worker.ts" : "../fixtures/storm-worker.js", import.meta.url),
 );
 
+/** The argv that runs the worker script with this runtime (Deno needs `run -A`). */
+export function workerArgs(): string[] {
+  return "Deno" in globalThis ? ["run", "-A", STORM_WORKER] : [STORM_WORKER];
+}
+
 /** Options of {@linkcode runStorm}. */
 export interface StormOptions {
   server: TokenServer;
@@ -80,7 +85,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     const ready: Promise<void>[] = [];
     const done: Promise<void>[] = [];
     for (let i = 0; i < workers; i++) {
-      const child = spawn(process.execPath, [STORM_WORKER], {
+      const child = spawn(process.execPath, workerArgs(), {
         env: { ...process.env, AUTHKEEP_STORM_CONFIG: JSON.stringify({ ...config, role: "request" }) },
         stdio: ["ignore", "ignore", "pipe", "ipc"],
       });

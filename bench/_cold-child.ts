@@ -15,6 +15,8 @@ const account = "bench|cold";
 interface ColdResult {
   importMs?: number;
   callMs?: number;
+  /** User + system CPU time of the whole process so far: less disturbed by other load than wall time. */
+  cpuMs?: number;
   error?: string;
 }
 
@@ -61,7 +63,11 @@ async function main(): Promise<ColdResult> {
 }
 
 main().then(
-  (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+  (result) => {
+    const cpu = process.cpuUsage();
+    result.cpuMs = (cpu.user + cpu.system) / 1000;
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  },
   (error: unknown) => {
     process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
     process.exitCode = 1;

@@ -49,7 +49,9 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     );
   }
   const wall = new Map<string, number[]>(cases.map((entry) => [entry.id, []]));
-  const inside = new Map<string, { importMs: number[]; callMs: number[] }>(cases.map((entry) => [entry.id, { importMs: [], callMs: [] }]));
+  const inside = new Map<string, { importMs: number[]; callMs: number[]; cpuMs: number[] }>(
+    cases.map((entry) => [entry.id, { importMs: [], callMs: [], cpuMs: [] }]),
+  );
   const failures = new Map<string, string>();
   // One untimed run of each case first (the page cache, the keyring's first session); quick mode skips it.
   for (let run = context.config.quick ? 0 : -1; run < runs; run++) {
@@ -65,8 +67,9 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
       if (run < 0) continue;
       wall.get(entry.id)?.push(elapsed);
       if (entry.argv[0] === child) {
-        const parsed = JSON.parse(spawned.stdout.trim().split("\n").pop() ?? "{}") as { importMs?: number; callMs?: number; error?: string };
+        const parsed = JSON.parse(spawned.stdout.trim().split("\n").pop() ?? "{}") as { importMs?: number; callMs?: number; cpuMs?: number; error?: string };
         if (parsed.error) failures.set(entry.id, parsed.error);
+        if (parsed.cpuMs !== undefined) inside.get(entry.id)?.cpuMs.push(parsed.cpuMs);
         if (parsed.importMs !== undefined) inside.get(entry.id)?.importMs.push(parsed.importMs);
         if (parsed.callMs !== undefined) inside.get(entry.id)?.callMs.push(parsed.callMs);
       }
@@ -84,9 +87,16 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     if (timings.importMs.length > 0) result.rows.push({ name: `in-process: ${entry.label}: import`, measured: summarize(timings.importMs) });
     if (timings.callMs.length > 0) result.rows.push({ name: `in-process: ${entry.label}: first call`, measured: summarize(timings.callMs) });
   }
+  for (const entry of cases) {
+    const timings = inside.get(entry.id);
+    if (failures.has(entry.id) || !timings || timings.cpuMs.length === 0) continue;
+    result.rows.push({ name: `process CPU time: ${entry.label}`, measured: summarize(timings.cpuMs) });
+  }
   if (!keytar.ok) result.rows.push({ name: "wall: import keytar", unavailable: `unavailable: ${keytar.reason}` });
 
   compare(result, "import authkeep − child without import (wall)", "wall: import authkeep (no keyring touched)", "wall: child, no import (baseline)", { unit: "ms", goal: 5 });
+  compare(result, "import authkeep − child without import (process CPU time, user + system)", "process CPU time: import authkeep (no keyring touched)", "process CPU time: child, no import (baseline)", { unit: "ms" });
+  compare(result, "import @napi-rs/keyring − child without import (process CPU time)", "process CPU time: import @napi-rs/keyring", "process CPU time: child, no import (baseline)", { unit: "ms" });
   compare(result, "child without import − node -e 0 (loading the child script)", "wall: child, no import (baseline)", "wall: node -e 0", { unit: "ms" });
   compare(result, "import + first load − child without import (wall)", "wall: import authkeep + first keyring load", "wall: child, no import (baseline)", { unit: "ms" });
   compare(result, "import @napi-rs/keyring + first get − child without import (wall)", "wall: import @napi-rs/keyring + first getPassword", "wall: child, no import (baseline)", { unit: "ms" });

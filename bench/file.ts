@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import process from "node:process";
 import { createAuthStorage, serializeAuthJson, writeFileAtomic, writeFileAtomicSync } from "../src/index.ts";
 import type { BenchContext } from "./_context.ts";
 import { ignoreWarning, makeAuth, makeHome, removeHome } from "./_fixtures.ts";
@@ -72,6 +73,7 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
   const wfaPath = join(home, "wfa.json");
   const plainPath = join(home, "plain.json");
   const primitivePath = join(home, "primitive.json");
+  const barePath = join(home, "bare.json");
   result.notes.push(
     "authkeep save = serialize + mkdir -p 0700 + home permission check + symlink check + read/validate the old file (corrupt-file backup) + stale temp sweep + temp 0600 + write + fsync + rename + fsync(dir)",
     "write-file-atomic = realpath + temp + write + fsync + rename (it does not fsync the directory); plain writeFileSync = truncate + write, no fsync (what Codex does)",
@@ -81,6 +83,8 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
     { name: "write-file-atomic.sync (0o600, fsync)", fn: () => writeFileAtomicPackage.sync(wfaPath, JSON.stringify(next(), null, 2), WFA_OPTIONS) },
     { name: "writeFileSync (truncate, no fsync)", fn: () => writeFileSync(plainPath, JSON.stringify(next(), null, 2)) },
     { name: "authkeep writeFileAtomicSync (bytes only)", fn: () => writeFileAtomicSync(primitivePath, nextBytes()) },
+    { name: "reference: temp + write + fsync + rename (no dir fsync)", fn: () => bareAtomicWrite(barePath, nextBytes(), false) },
+    { name: "reference: temp + write + fsync + rename + fsync(dir)", fn: () => bareAtomicWrite(barePath, nextBytes(), true) },
     { name: "authkeep save (async)", fn: () => storage.save(next()), async: true },
     { name: "write-file-atomic (async, 0o600, fsync)", fn: () => writeFileAtomicPackage(wfaPath, JSON.stringify(next(), null, 2), WFA_OPTIONS), async: true },
     { name: "fs/promises writeFile (truncate, no fsync)", fn: () => writeFile(plainPath, JSON.stringify(next(), null, 2)), async: true },
@@ -91,5 +95,34 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
   compare(result, "saveSync / plain writeFileSync", "authkeep saveSync", "writeFileSync (truncate, no fsync)");
   compare(result, "writeFileAtomicSync / write-file-atomic.sync", "authkeep writeFileAtomicSync (bytes only)", "write-file-atomic.sync (0o600, fsync)");
   compare(result, "saveSync / writeFileAtomicSync (storage overhead)", "authkeep saveSync", "authkeep writeFileAtomicSync (bytes only)");
+  compare(result, "reference: fsync(dir) added (with / without)", "reference: temp + write + fsync + rename + fsync(dir)", "reference: temp + write + fsync + rename (no dir fsync)");
+  compare(result, "reference: minimal atomic write without dir fsync / write-file-atomic.sync", "reference: temp + write + fsync + rename (no dir fsync)", "write-file-atomic.sync (0o600, fsync)");
+  compare(result, "reference: minimal atomic write with dir fsync / write-file-atomic.sync", "reference: temp + write + fsync + rename + fsync(dir)", "write-file-atomic.sync (0o600, fsync)");
   return result;
+}
+
+let bareCounter = 0;
+
+/**
+ * The least an atomic replace can do, as a yardstick: it shows how much of a
+ * save is the disk (fsyncs) and how much is everything else.
+ */
+function bareAtomicWrite(path: string, data: Uint8Array, syncDirectory: boolean): void {
+  const temp = `${path}.${process.pid}.${bareCounter++}.tmp`;
+  const fd = openSync(temp, "wx", 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  if (syncDirectory) {
+    const directory = openSync(dirname(path), "r");
+    try {
+      fsyncSync(directory);
+    } finally {
+      closeSync(directory);
+    }
+  }
 }

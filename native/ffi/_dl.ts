@@ -17,7 +17,10 @@ export const RTLD_LAZY = 1;
  *
  * @example
  * ```ts
- * dynamicLoaderLibraries(); // ["libc.so.6", "libdl.so.2"] on Linux
+ * // Internal module: the package exports no subpath for it, hence the deep path.
+ * import { dynamicLoaderLibraries } from "./node_modules/authkeep/native/ffi/_dl.ts";
+ *
+ * console.log(dynamicLoaderLibraries("linux")); // ["libc.so.6", "libdl.so.2"]
  * ```
  */
 export function dynamicLoaderLibraries(platform: string = process.platform): readonly string[] {

@@ -16,7 +16,9 @@ const encoder = new TextEncoder();
  * there, and a cut keyring attribute names a different entry.
  * @example
  * ```ts
- * encodeCString("abc"); // Uint8Array [97, 98, 99, 0]
+ * import { encodeCString } from "./node_modules/authkeep/native/ffi/_values.ts";
+ *
+ * console.log(encodeCString("abc")); // Uint8Array(4) [97, 98, 99, 0]
  * ```
  */
 export function encodeCString(value: string): Uint8Array {
@@ -29,7 +31,14 @@ export function encodeCString(value: string): Uint8Array {
  *
  * @example
  * ```ts
- * checkCString("abc"); // ok; checkCString("a\0b") throws
+ * import { checkCString } from "./node_modules/authkeep/native/ffi/_values.ts";
+ *
+ * checkCString("abc"); // fine
+ * try {
+ *   checkCString("a\0b");
+ * } catch (error) {
+ *   console.log((error as Error).message); // "a cstring argument cannot contain a NUL character"
+ * }
  * ```
  */
 export function checkCString(value: string): void {
@@ -43,7 +52,9 @@ export function checkCString(value: string): void {
  *
  * @example
  * ```ts
- * readAddress(new BigUint64Array([42n]), 0); // 42n
+ * import { readAddress } from "./node_modules/authkeep/native/ffi/_values.ts";
+ *
+ * console.log(readAddress(new BigUint64Array([42n]), 0)); // 42n
  * ```
  */
 export function readAddress(buffer: NativeBuffer, offset: number): bigint {
@@ -56,7 +67,9 @@ export function readAddress(buffer: NativeBuffer, offset: number): bigint {
  *
  * @example
  * ```ts
- * toBigInt(5); // 5n
+ * import { toBigInt } from "./node_modules/authkeep/native/ffi/_values.ts";
+ *
+ * console.log(toBigInt(5), toBigInt(5n)); // 5n 5n
  * ```
  */
 export function toBigInt(value: unknown): bigint {

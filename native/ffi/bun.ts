@@ -87,9 +87,15 @@ const asPointer = (value: number | null | undefined): Pointer | null =>
  * @throws {Error} on first use outside Bun.
  * @example
  * ```ts
- * const ffi = createBunProvider();
- * const libc = ffi.open("libc.so.6", { getpid: { args: [], returns: "i32" } });
- * libc.symbols.getpid(); // 12345
+ * import { createBunProvider } from "./node_modules/authkeep/native/ffi/bun.ts";
+ *
+ * const ffi = createBunProvider(); // loads nothing yet
+ * console.log(ffi.name, ffi.offThread); // "bun" false
+ * if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
+ *   const libc = ffi.open("libc.so.6", { getpid: { args: [], returns: "i32" } });
+ *   console.log(libc.symbols.getpid()); // this process's pid
+ *   libc.close();
+ * }
  * ```
  */
 export function createBunProvider(): FfiProvider {

@@ -52,7 +52,10 @@ export type JsRuntime = "node" | "bun" | "deno";
  *
  * @example
  * ```ts
- * detectRuntime(); // "node", "bun" or "deno"
+ * // The package exports no subpath for native/ffi, hence the deep path.
+ * import { detectRuntime } from "./node_modules/authkeep/native/ffi/index.ts";
+ *
+ * console.log(detectRuntime()); // "node", "bun" or "deno"
  * ```
  */
 export function detectRuntime(): JsRuntime {
@@ -95,8 +98,11 @@ function readEnv(): string | null {
  * @throws {KeyringError} kind `unavailable` for an unknown name in `AUTHKEEP_FFI`.
  * @example
  * ```ts
- * resolveFfiProviderName({ ffi: "koffi" }); // "koffi"
- * resolveFfiProviderName(); // "deno" on Deno, unless AUTHKEEP_FFI says otherwise
+ * import { resolveFfiProviderName } from "./node_modules/authkeep/native/ffi/index.ts";
+ *
+ * console.log(resolveFfiProviderName({ ffi: "koffi" })); // "koffi"
+ * console.log(resolveFfiProviderName({}, "bun")); // "bun", as with AUTHKEEP_FFI=bun
+ * console.log(resolveFfiProviderName()); // "koffi" on Node, "deno" on Deno, "bun" on Bun, unless AUTHKEEP_FFI is set
  * ```
  */
 export function resolveFfiProviderName(options: FfiOptions = {}, env: string | null = readEnv()): FfiProviderName {
@@ -128,9 +134,12 @@ const loaded = new Map<FfiProviderName, FfiProvider>();
  * this runtime (`deno` outside Deno, `bun` outside Bun) or koffi is missing.
  * @example
  * ```ts
- * const ffi = loadFfiProvider({ ffi: "koffi" });
+ * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
+ *
+ * const ffi = loadFfiProvider(); // koffi on Node, Deno.dlopen on Deno, bun:ffi on Bun
  * const libc = ffi.open("libc.so.6", { strlen: { args: ["cstring"], returns: "u64" } });
- * libc.symbols.strlen("hello"); // 5n
+ * console.log(libc.symbols.strlen("héllo")); // 6n (UTF-8 bytes)
+ * libc.close();
  * ```
  */
 export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {

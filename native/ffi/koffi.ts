@@ -59,9 +59,13 @@ const raw = (pointer: Pointer): bigint => pointer as unknown as bigint;
  * `unavailable` on first use when koffi is not installed.
  * @example
  * ```ts
+ * import { createKoffiProvider } from "./node_modules/authkeep/native/ffi/koffi.ts";
+ *
  * const ffi = createKoffiProvider();
  * const libc = ffi.open("libc.so.6", { getpid: { args: [], returns: "i32" } });
- * libc.symbols.getpid(); // 12345
+ * console.log(libc.symbols.getpid() === process.pid); // true
+ * console.log(await libc.symbols.getpid.async() === process.pid); // true, from a koffi worker thread
+ * libc.close();
  * ```
  */
 export function createKoffiProvider(): FfiProvider {

@@ -109,6 +109,16 @@ for f in "${files[@]}"; do bun_files+=("./$f"); done
 
 echo "test-runtimes: ${#files[@]} test files (slow ones run on Node 20 only)" >&2
 
+# Deno runs only the `.only` tests and still exits 0 (Node and Bun run everything), so a
+# committed `.only` would silently shrink the Deno rows: refuse it up front.
+only=$(grep -nE '\b(describe|it|test|suite)\.only\(|[{,]\s*only:\s*true' test/*.ts test/support/*.ts 2>/dev/null || true)
+if [ -n "$only" ]; then
+  printf '%s\n' "$only" | sed 's/^/  .only: /' >&2
+  echo "test-runtimes: remove the .only above (Deno would exit 0 having run only those)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 if [ -z "${KR_DBUS_PID:-}" ]; then
   eval "$(env -u KR_DIR bash scripts/keyring-up.sh)" || { echo "test-runtimes: no keyring"; echo "0 passed, 1 failed"; exit 1; }
   trap 'bash scripts/keyring-down.sh' EXIT

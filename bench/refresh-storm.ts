@@ -67,7 +67,7 @@ try {
   for (const [label, lock, n] of [
     ["1 process, lock on", true, 1],
     [`${workers} processes, lock on`, true, workers],
-    [`${workers} processes, lock off (Codex)`, false, workers],
+    [`${workers} processes, lock off`, false, workers],
   ] as const) {
     const reports: StormReport[] = [];
     for (let i = 0; i < runs; i++) reports.push(await oneStorm(server, lock, n));

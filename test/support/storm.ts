@@ -75,6 +75,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     tokenUrl: server.url,
     apiUrl: server.apiUrl,
     lock: options.lock !== false,
+    trigger,
   };
   const children: ChildProcess[] = [];
   const stderr: string[] = [];

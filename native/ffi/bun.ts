@@ -17,12 +17,15 @@ import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {
   BoundSymbols,
   FfiArgType,
+  FfiCallbackDef,
+  FfiCallbackFunction,
   FfiFunctionDef,
   FfiLibrary,
   FfiProvider,
   FfiResultType,
   FfiSymbols,
   NativeBuffer,
+  NativeCallback,
   Pointer,
 } from "./provider.ts";
 
@@ -40,6 +43,10 @@ interface BunFfi {
   ptr(buffer: NativeBuffer): BunPointer;
   toArrayBuffer(pointer: BunPointer, byteOffset: number, byteLength: number): ArrayBuffer;
   CString: new (pointer: BunPointer, byteOffset?: number) => string;
+  JSCallback: new (
+    callback: (...args: unknown[]) => unknown,
+    definition: BunFfiFunction,
+  ) => { ptr: BunPointer | null; close(): void };
 }
 
 const ARG_TYPES: Readonly<Record<FfiArgType, string>> = {
@@ -152,6 +159,23 @@ export function createBunProvider(): FfiProvider {
           lib.close();
         },
       };
+    },
+    callback<const C extends FfiCallbackDef>(def: C, fn: FfiCallbackFunction<C>): NativeCallback {
+      const invoke = fn as (...args: unknown[]) => unknown;
+      const callback = new (bun().JSCallback)((...args: unknown[]) => {
+        const values = args.map((value, i) => {
+          const type = def.args[i];
+          if (type === "i64" || type === "u64") return toBigInt(value);
+          if (type === "pointer") return asPointer(value as number | null);
+          if (type === "cstring") return value === null || value === 0 ? null : String(new (bun().CString)(value as number));
+          return value;
+        });
+        const result = invoke(...values);
+        return def.returns === "void" ? undefined : result;
+      }, { args: def.args.map((type) => ARG_TYPES[type]), returns: RESULT_TYPES[def.returns] });
+      const pointer = asPointer(callback.ptr);
+      if (pointer === null) throw new Error("bun:ffi could not create the callback");
+      return { pointer, close: () => callback.close() };
     },
     readCString: (pointer: Pointer, offset = 0): string => String(new (bun().CString)(raw(pointer), offset)),
     readBytes: (pointer: Pointer, length: number, offset = 0): Uint8Array =>

@@ -14,12 +14,15 @@ import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {
   BoundSymbols,
   FfiArgType,
+  FfiCallbackDef,
+  FfiCallbackFunction,
   FfiFunctionDef,
   FfiLibrary,
   FfiProvider,
   FfiResultType,
   FfiSymbols,
   NativeBuffer,
+  NativeCallback,
   Pointer,
 } from "./provider.ts";
 
@@ -42,6 +45,10 @@ interface DenoFfi {
     value(pointer: DenoPointer | null): bigint | number;
     of(buffer: NativeBuffer): DenoPointer | null;
   };
+  UnsafeCallback: new (
+    definition: { parameters: string[]; result: string },
+    callback: (...args: unknown[]) => unknown,
+  ) => { pointer: DenoPointer; close(): void };
   UnsafePointerView: {
     getCString(pointer: DenoPointer, offset?: number): string;
     getArrayBuffer(pointer: DenoPointer, byteLength: number, offset?: number): ArrayBuffer;
@@ -159,6 +166,22 @@ export function createDenoProvider(): FfiProvider {
           lib.close();
         },
       };
+    },
+    callback<const C extends FfiCallbackDef>(def: C, fn: FfiCallbackFunction<C>): NativeCallback {
+      const invoke = fn as (...args: unknown[]) => unknown;
+      // "buffer" is not a callback parameter type in Deno: a C string arrives as a pointer.
+      const parameters = def.args.map((type) => (type === "cstring" ? "pointer" : ARG_TYPES[type]));
+      const callback = new (deno().UnsafeCallback)({ parameters, result: RESULT_TYPES[def.returns] }, (...args: unknown[]) => {
+        const values = args.map((value, i) => {
+          const type = def.args[i];
+          if (type === "i64" || type === "u64") return toBigInt(value);
+          if (type === "cstring") return value === null ? null : deno().UnsafePointerView.getCString(value as DenoPointer);
+          return value;
+        });
+        const result = invoke(...values);
+        return def.returns === "void" ? undefined : result;
+      });
+      return { pointer: callback.pointer as unknown as Pointer, close: () => callback.close() };
     },
     readCString: (pointer: Pointer, offset = 0): string => deno().UnsafePointerView.getCString(raw(pointer), offset),
     readBytes(pointer: Pointer, length: number, offset = 0): Uint8Array {

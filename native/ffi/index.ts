@@ -19,6 +19,10 @@ import { FFI_PROVIDER_NAMES, type FfiProvider, type FfiProviderName } from "./pr
 export type {
   BoundSymbols,
   FfiArgType,
+  FfiCallbackArgType,
+  FfiCallbackDef,
+  FfiCallbackFunction,
+  FfiCallbackResultType,
   FfiFunctionDef,
   FfiLibrary,
   FfiProvider,
@@ -26,6 +30,7 @@ export type {
   FfiResultType,
   FfiSymbols,
   NativeBuffer,
+  NativeCallback,
   NativeFunction,
   Pointer,
 } from "./provider.ts";

@@ -14,11 +14,14 @@ import { checkCString, readAddress, toBigInt } from "./_values.ts";
 import type {
   BoundSymbols,
   FfiArgType,
+  FfiCallbackDef,
+  FfiCallbackFunction,
   FfiLibrary,
   FfiProvider,
   FfiResultType,
   FfiSymbols,
   NativeBuffer,
+  NativeCallback,
   Pointer,
 } from "./provider.ts";
 
@@ -130,6 +133,22 @@ export function createKoffiProvider(): FfiProvider {
         lib.unload();
         throw error;
       }
+    },
+    callback<const C extends FfiCallbackDef>(def: C, fn: FfiCallbackFunction<C>): NativeCallback {
+      const koffi = k();
+      const proto = koffi.proto(RESULT_TYPES[def.returns], def.args.map((type) => ARG_TYPES[type]));
+      const invoke = fn as (...args: unknown[]) => unknown;
+      const address = koffi.register((...args: unknown[]) => {
+        const values = args.map((value, i) => {
+          const type = def.args[i];
+          if (type === "i64" || type === "u64") return toBigInt(value);
+          if (type === "pointer") return asPointer(value as bigint | null);
+          return value;
+        });
+        const result = invoke(...values);
+        return def.returns === "void" ? undefined : result;
+      }, koffi.pointer(proto)) as bigint;
+      return { pointer: address as unknown as Pointer, close: () => koffi.unregister(address) };
     },
     readCString(pointer: Pointer, offset = 0): string {
       return k().decode(raw(pointer), offset, "char", -1) as string;

@@ -28,10 +28,15 @@
  * - A `cstring` result is read and never freed: declare a function that
  *   returns memory you must free (`secret_password_lookupv_sync`) as `pointer`
  *   and use {@linkcode FfiProvider.readCString} before freeing it.
- * - No variadic functions, no callbacks and no by-value structs: neither
- *   `Deno.dlopen` nor `bun:ffi` can call variadic functions, and our bindings
- *   need none of the rest. Structs are read and written through
+ * - No variadic functions and no by-value structs: neither `Deno.dlopen`
+ *   nor `bun:ffi` can call variadic functions, and our bindings need no
+ *   by-value struct. Structs are read and written through
  *   {@linkcode FfiProvider.view} at fixed offsets.
+ * - JS callbacks ({@linkcode FfiProvider.callback}, e.g. a
+ *   `GDBusSignalCallback`) take the result types as arguments and return an
+ *   argument type. C may call them only on the JS thread, while a call made
+ *   from JS is on the stack (for glib: from `g_main_context_iteration`), never
+ *   from another thread.
  * - 64-bit little-endian targets only (x86_64, arm64): pointers are
  *   {@linkcode POINTER_SIZE} bytes.
  *
@@ -122,6 +127,36 @@ export type BoundSymbols<D extends FfiSymbols> = {
   readonly [K in keyof D]: NativeFunction<D[K]["args"], D[K]["returns"]>;
 };
 
+/** A C type that a JS callback may receive. */
+export type FfiCallbackArgType = "bool" | "i32" | "u32" | "i64" | "u64" | "pointer" | "cstring";
+
+/** A C type that a JS callback may return. */
+export type FfiCallbackResultType = "void" | "bool" | "i32" | "u32" | "i64" | "u64" | "pointer";
+
+/** A C function-pointer type, for a JS callback. */
+export interface FfiCallbackDef {
+  /** The argument types C passes, in order. */
+  readonly args: readonly FfiCallbackArgType[];
+  /** The result type C expects. */
+  readonly returns: FfiCallbackResultType;
+}
+
+/** The JS function for a callback type: values arrive as results do, and leave as arguments do. */
+export type FfiCallbackFunction<C extends FfiCallbackDef> = (
+  ...args: FfiCallbackArgValues<C["args"]>
+) => C["returns"] extends "void" ? void : FfiArgValue<Exclude<C["returns"], "void">>;
+
+/** The JS arguments a callback receives for a tuple of callback argument types. */
+export type FfiCallbackArgValues<A extends readonly FfiCallbackArgType[]> = { -readonly [K in keyof A]: FfiResultValue<A[K]> };
+
+/** A JS function made callable from C. */
+export interface NativeCallback {
+  /** The C function pointer, to pass as a `pointer` argument. */
+  readonly pointer: Pointer;
+  /** Releases the trampoline; C must not call the pointer afterwards. */
+  close(): void;
+}
+
 /** An opened shared library. */
 export interface FfiLibrary<D extends FfiSymbols> {
   /** The declared functions. */
@@ -152,6 +187,12 @@ export interface FfiProvider {
    * @throws {Error} when the library or a symbol cannot be found.
    */
   open<const D extends FfiSymbols>(path: string, symbols: D): FfiLibrary<D>;
+  /**
+   * Makes a JS function callable from C, e.g. a `GDBusSignalCallback`. Keep
+   * the returned object referenced while C may call it, and `close()` it
+   * after; C may call it only on the JS thread (see the module notes).
+   */
+  callback<const C extends FfiCallbackDef>(def: C, fn: FfiCallbackFunction<C>): NativeCallback;
   /** Reads the NUL-terminated UTF-8 string at `pointer + offset`. */
   readCString(pointer: Pointer, offset?: number): string;
   /** Copies `length` bytes from `pointer + offset` into a new JS array. */

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import type { Step } from "./_flow.ts";
 
 /** Reads a whole file as bytes; `null` when it does not exist. */
@@ -59,11 +60,53 @@ export function realpath(path: string): Step<string> {
   return { sync: () => fs.realpathSync(path), async: () => fsp.realpath(path) };
 }
 
-/** `mkdir -p` with a mode for the directories it creates; returns the first one created. */
+/**
+ * `mkdir -p` with a mode for the directories it creates; returns the first one created.
+ *
+ * Not `{ recursive: true }`: Node's recursive mkdir loops forever where mkdir
+ * keeps answering ENOENT although the parent exists (`/proc/x`, some FUSE and
+ * network mounts). This walk finds the deepest existing ancestor, then creates
+ * each missing level once, so every failure surfaces as an error.
+ */
 export function mkdirp(path: string, mode: number): Step<string | undefined> {
+  const chain: string[] = [];
+  for (let current = resolve(path); ; current = dirname(current)) {
+    chain.push(current);
+    if (dirname(current) === current) break;
+  }
+  const alreadyThere = (error: unknown): void => {
+    // Another process created it between our stat and mkdir; a file there fails at the next level.
+    if ((error as { code?: unknown }).code !== "EEXIST") throw error;
+  };
   return {
-    sync: () => fs.mkdirSync(path, { recursive: true, mode }),
-    async: () => fsp.mkdir(path, { recursive: true, mode }),
+    sync: () => {
+      let existing = 0;
+      while (existing < chain.length && fs.statSync(chain[existing]!, { throwIfNoEntry: false }) === undefined) existing++;
+      let first: string | undefined;
+      for (let i = existing - 1; i >= 0; i--) {
+        try {
+          fs.mkdirSync(chain[i]!, { mode });
+          first ??= chain[i];
+        } catch (error) {
+          alreadyThere(error);
+        }
+      }
+      return first;
+    },
+    async: async () => {
+      let existing = 0;
+      while (existing < chain.length && (await statOrNull(chain[existing]!).async()) === null) existing++;
+      let first: string | undefined;
+      for (let i = existing - 1; i >= 0; i--) {
+        try {
+          await fsp.mkdir(chain[i]!, { mode });
+          first ??= chain[i];
+        } catch (error) {
+          alreadyThere(error);
+        }
+      }
+      return first;
+    },
   };
 }
 

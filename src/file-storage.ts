@@ -4,6 +4,7 @@
  *
  * Policies (documented in the README):
  * - the home directory is created 0700 and the file is always 0600 after a save;
+ *   a home that other users can write to (group or world write bit) gets a warning;
  * - a symlinked `auth.json` is followed: saves atomically replace the link's
  *   target (the link stays), and delete removes the target and the link;
  * - a corrupt file is never silently lost: before a save replaces it, its
@@ -169,8 +170,9 @@ const warnedHomes = new Set<string>();
 function* warnIfHomeIsShared(location: FileLocation): Flow<void> {
   if (process.platform === "win32" || warnedHomes.has(location.home)) return;
   const stats = yield* io(statOrNull(location.home));
-  // World-writable without the sticky bit: anyone could swap auth.json for their own file.
-  if (stats !== null && (stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0) {
+  // Group- or world-writable: another user could swap auth.json for their own file, or plant
+  // a symlink before our first save (the sticky bit does not stop that), so warn about both.
+  if (stats !== null && (stats.mode & 0o022) !== 0) {
     warnedHomes.add(location.home);
     location.warn(`${location.home} can be written by other users; run \`chmod 700 ${location.home}\``);
   }

@@ -7,7 +7,8 @@
  *   entry, so a stale keyring copy cannot shadow the new file;
  * - if that delete fails too (the keyring is still unreachable), load
  *   compares the two copies when the keyring comes back and uses the file
- *   when its `last_refresh` is strictly newer, with a warning.
+ *   when its `last_refresh` is strictly newer, or when it has none while the
+ *   keyring entry has one (an API-key login saved as a fallback), with a warning.
  *
  * @module
  */
@@ -75,8 +76,13 @@ function* saveAutoFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void>
 }
 
 function isStrictlyNewer(candidate: AuthDotJson, reference: AuthDotJson): boolean {
-  if (candidate.last_refresh === undefined) return false;
+  if (candidate.last_refresh == null) {
+    // A file without last_refresh (an API-key login) beside a keyring entry with one can only come
+    // from a fallback save (a keyring save removes the file), so it is the newer copy; treating it
+    // as older let the stale keyring entry shadow it and the next save drop it.
+    return reference.last_refresh != null;
+  }
   const candidateTime = Date.parse(candidate.last_refresh);
-  if (reference.last_refresh === undefined) return true;
+  if (reference.last_refresh == null) return true;
   return candidateTime > Date.parse(reference.last_refresh);
 }

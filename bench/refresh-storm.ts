@@ -37,10 +37,10 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function oneStorm(server: TokenServer, lock: boolean, n: number): Promise<StormReport> {
+async function oneStorm(server: TokenServer, lock: boolean, n: number, trigger: "401" | "none"): Promise<StormReport> {
   const home = await mkdtemp(join(tmpdir(), "authkeep-bench-storm-"));
   try {
-    return await runStorm({ server, home, mode, workers: n, lock, trigger: "401", timeoutMs: 120_000 });
+    return await runStorm({ server, home, mode, workers: n, lock, trigger, timeoutMs: 120_000 });
   } finally {
     await createAuthStorage({ home, mode, onWarning: () => {} }).delete().catch(() => {});
     await rm(home, { recursive: true, force: true });
@@ -64,13 +64,14 @@ try {
   console.log(`refresh storm: ${workers} processes, ${mode} mode, token endpoint delay ${delayMs} ms, ${runs} runs (medians)`);
   console.log(`one refresh round trip: ${roundTrip.toFixed(1)} ms`);
   const rows: string[][] = [["case", "refresh requests", "reuse errors", "failed processes", "wall ms", "wall / round trip"]];
-  for (const [label, lock, n] of [
-    ["1 process, lock on", true, 1],
-    [`${workers} processes, lock on`, true, workers],
-    [`${workers} processes, lock off`, false, workers],
+  for (const [label, lock, n, trigger] of [
+    [`${workers} processes, valid token (baseline: no refresh)`, true, workers, "none"],
+    ["1 process, 401 → refresh, lock on", true, 1, "401"],
+    [`${workers} processes, 401 → refresh, lock on`, true, workers, "401"],
+    [`${workers} processes, 401 → refresh, lock off`, false, workers, "401"],
   ] as const) {
     const reports: StormReport[] = [];
-    for (let i = 0; i < runs; i++) reports.push(await oneStorm(server, lock, n));
+    for (let i = 0; i < runs; i++) reports.push(await oneStorm(server, lock, n, trigger));
     const wall = median(reports.map((r) => r.wallMs));
     const refreshes = median(reports.map((r) => r.refreshRequests));
     const reused = median(reports.map((r) => r.reusedAnswers));
@@ -79,6 +80,7 @@ try {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
+  console.log("baseline = the same processes and requests with nothing to refresh: what this machine needs for them alone.");
   console.log("reuse errors = refresh_token_reused answers from the token endpoint (each one is a process told 'your refresh token was already used').");
 } finally {
   await server.close();

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AuthCredentialsStoreMode } from "../src/auth-types.ts";
+import type { AuthCredentialsStoreMode, AuthDotJson } from "../src/auth-types.ts";
+import { REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE } from "../src/token-refresher.ts";
 import { createAuthStorage } from "../src/create-auth-storage.ts";
 import { runStorm, type StormReport } from "./support/storm.ts";
 import { TokenServer } from "./support/token-server.ts";
@@ -81,3 +82,35 @@ for (const { mode, trigger } of cases) {
     }
   });
 }
+
+test("account guard across processes: after a logout and a login to another account, processes holding the old login get the mismatch and overwrite nothing", { timeout: 120_000 }, async () => {
+  const home = await mkdtemp(join(tmpdir(), "authkeep-guard-"));
+  const server = await TokenServer.start();
+  const storage = createAuthStorage({ home, mode: "file", onWarning: () => {} });
+  try {
+    let second: AuthDotJson | undefined;
+    const report = await runStorm({
+      server,
+      home,
+      mode: "file",
+      workers: 3,
+      accountId: "acct-1",
+      beforeGo: async () => {
+        // Another CLI logs out and signs in to another account while the workers still hold acct-1.
+        await storage.delete();
+        second = server.login("acct-2");
+        await storage.save(second);
+      },
+    });
+    for (const result of report.results) {
+      assert.equal(result.error?.name, "RefreshError", describe(report));
+      assert.equal(result.error?.reason, "account-mismatch");
+      assert.equal(result.error?.message, REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE);
+    }
+    assert.equal(report.refreshRequests, 0);
+    assert.deepEqual(await storage.load(), second);
+  } finally {
+    await server.close();
+    await rm(home, { recursive: true, force: true });
+  }
+});

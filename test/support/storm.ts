@@ -32,12 +32,15 @@ export interface StormOptions {
   lock?: boolean;
   /**
    * `401`: a valid-looking access token the API rejects (recovery path);
-   * `expired`: an access token whose exp has passed (refresh-before-use path).
+   * `expired`: an access token whose exp has passed (refresh-before-use path);
+   * `none`: a valid token, no refresh at all (the benchmark's baseline).
    */
-  trigger?: "401" | "expired";
+  trigger?: "401" | "expired" | "none";
   /** Kill everything after this long. */
   timeoutMs?: number;
   accountId?: string;
+  /** Runs after every worker has loaded its login and before the start signal. */
+  beforeGo?: () => Promise<void>;
 }
 
 /** What one storm did. */
@@ -66,7 +69,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
   const login = server.login(options.accountId ?? "acct-storm", trigger === "expired" ? { accessExpiresInSec: -60 } : {});
   await storage.save(login);
   // Every process starts with an access token the API no longer accepts.
-  server.expireAccessTokens();
+  if (trigger !== "none") server.expireAccessTokens();
   const before = { requests: server.refreshCount, reused: server.reusedCount };
 
   const config: Omit<StormWorkerConfig, "role"> = {
@@ -104,6 +107,7 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
       timer = setTimeout(() => reject(new Error(`storm timed out after ${timeoutMs} ms`)), timeoutMs);
     });
     await Promise.race([Promise.all(ready), deadline]);
+    await options.beforeGo?.();
     const start = performance.now();
     for (const child of children) child.send("go");
     await Promise.race([Promise.all(done), deadline]);

@@ -453,6 +453,11 @@ export class AuthManager {
     const expected = accountOf(snapshot);
     // Codex: with no account to compare, the stored tokens are never trusted.
     if (expected === null || expected === undefined) throw accountMismatch();
+    if (this.#permanent?.key === snapshotKey(snapshot)) {
+      // A dead login stays dead until the storage changes: check that without taking the lock.
+      const fresh = await this.#storage.load().catch(() => undefined);
+      if (fresh === undefined || sameAuth(fresh, snapshot)) throw this.#permanent.error;
+    }
     const waited = await this.#lockOrAdopt(snapshot, expected);
     if ("adopted" in waited) return { auth: waited.adopted, via: "adopted" };
     try {

@@ -9,6 +9,7 @@ import type { AuthStorage } from "../src/auth-storage.ts";
 import type { AuthDotJson } from "../src/auth-types.ts";
 import { createAuthStorage } from "../src/create-auth-storage.ts";
 import { fetchWithAuth } from "../src/fetch-with-auth.ts";
+import { RefreshLock } from "../src/refresh-lock.ts";
 import {
   HttpTokenRefresher,
   REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
@@ -143,13 +144,16 @@ test("auth(): a permanent failure is reported and returns the old auth while the
 test("refreshToken(): a permanent failure is remembered until the stored auth changes", async (t) => {
   const { server, storage, manager } = await setup(t);
   await storage.save(server.login("acct-1"));
-  const m = manager();
+  const m = manager({ lock: { timeoutMs: 200 } });
   await m.auth();
   server.respondNext(401, '{"error":{"code":"refresh_token_reused"}}');
   const first = await rejection(m.refreshToken());
   assert.equal((first as RefreshError).message, REFRESH_TOKEN_REUSED_MESSAGE);
   assert.equal(server.refreshCount, 1);
+  // Another process holds the lock: a remembered failure is answered without waiting for it.
+  const held = await new RefreshLock({ path: m.lockPath! }).acquire();
   const second = await rejection(m.refreshToken());
+  await held.release();
   assert.equal(second, first);
   assert.equal(server.refreshCount, 1, "no network call for a remembered permanent failure");
   // A new login for the same account lands in storage: the failure is forgotten and the new tokens adopted.

@@ -9,7 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createRequire, syncBuiltinESMExports } from "node:module";
+// A namespace import: not every runtime's node:module has syncBuiltinESMExports, and a missing
+// named import would fail the whole file instead of skipping the two tests that need it.
+import * as nodeModule from "node:module";
 import {
   chmodSync,
   existsSync,
@@ -185,8 +187,9 @@ async function withOpenSpy(
   spy: (path: string, flags: unknown, mode: unknown) => void,
   body: () => Promise<void>,
 ): Promise<boolean> {
+  const syncBuiltinESMExports = (nodeModule as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports;
   if (typeof syncBuiltinESMExports !== "function") return false;
-  const require = createRequire(import.meta.url);
+  const require = nodeModule.createRequire(import.meta.url);
   const fs = require("node:fs") as { openSync: (...args: unknown[]) => number };
   const fsp = require("node:fs/promises") as { open: (...args: unknown[]) => Promise<unknown> };
   const openSync = fs.openSync;

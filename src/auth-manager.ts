@@ -461,7 +461,9 @@ export class AuthManager {
     const waited = await this.#lockOrAdopt(snapshot, expected);
     if ("adopted" in waited) return { auth: waited.adopted, via: "adopted" };
     try {
-      const fresh = await this.#storage.load().catch(() => null);
+      // Unlike the recovery's reload step (Codex maps read errors to "Skipped"), a storage error
+      // here is reported as itself: "auth.json is corrupt" helps more than "another account".
+      const fresh = await this.#storage.load();
       if (accountOf(fresh) !== expected || !isRefreshable(fresh)) throw accountMismatch();
       if (tokensChanged(fresh, snapshot)) {
         this.#setCached(fresh);

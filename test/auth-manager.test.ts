@@ -8,6 +8,7 @@ import { AuthManager, type AuthManagerOptions } from "../src/auth-manager.ts";
 import type { AuthStorage } from "../src/auth-storage.ts";
 import type { AuthDotJson } from "../src/auth-types.ts";
 import { createAuthStorage } from "../src/create-auth-storage.ts";
+import { AuthFormatError } from "../src/errors.ts";
 import { fetchWithAuth } from "../src/fetch-with-auth.ts";
 import { RefreshLock } from "../src/refresh-lock.ts";
 import {
@@ -290,6 +291,17 @@ test("unauthorizedRecovery(): a corrupt auth.json during reload is Skipped", asy
   const error = await rejection(recovery.next());
   assert.equal((error as RefreshError).reason, "account-mismatch");
   assert.equal(recovery.hasNext(), false);
+  assert.equal(server.refreshCount, 0);
+});
+
+test("refreshToken(): a corrupt auth.json is reported as a format error, not as another account", async (t) => {
+  const { server, storage, manager, home } = await setup(t);
+  await storage.save(server.login("acct-1"));
+  const m = manager();
+  await m.auth();
+  await writeFile(join(home, "auth.json"), "{ not json");
+  const error = await rejection(m.refreshToken());
+  assert.ok(error instanceof AuthFormatError, String(error));
   assert.equal(server.refreshCount, 0);
 });
 

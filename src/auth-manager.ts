@@ -275,6 +275,8 @@ export class AuthManager {
    * was removed or belongs to another account; the refresher's errors otherwise
    * (a permanent one is remembered until the stored auth changes).
    * @throws {LockTimeoutError} when another process holds the lock too long.
+   * @throws {AuthFormatError} or {@linkcode AuthStorageError} when the stored
+   * auth cannot be read inside the lock.
    * @example Basic usage
    * ```ts
    * import { Buffer } from "node:buffer";

@@ -92,7 +92,10 @@ function normalizeAuth(value: unknown): AuthDotJson {
   nullableString(value, "OPENAI_API_KEY", "OPENAI_API_KEY");
   if (value.last_refresh !== undefined && value.last_refresh !== null) {
     const stamp = value.last_refresh;
-    if (typeof stamp !== "string" || !RFC3339.test(stamp) || Number.isNaN(Date.parse(stamp.replace(" ", "T")))) {
+    if (
+      typeof stamp !== "string" || !RFC3339.test(stamp) || !isCalendarDate(stamp) ||
+      Number.isNaN(Date.parse(stamp.replace(" ", "T")))
+    ) {
       throw new AuthFormatError("last_refresh must be an RFC 3339 timestamp", { field: "last_refresh" });
     }
   }
@@ -164,6 +167,24 @@ function requireJsonData(root: unknown): void {
     }
     for (const inner of Object.values(value)) if (inner !== undefined) pending.push([inner, depth + 1]);
   }
+}
+
+/**
+ * Date.parse rolls `2025-02-30` over to March 2 and reads hour 24 as the next
+ * midnight; chrono (Codex) rejects both, so such a file would be unreadable to
+ * Codex after we wrote it. Checks month, day-of-month and hour.
+ */
+function isCalendarDate(stamp: string): boolean {
+  const [year, month, day, hour] = [stamp.slice(0, 4), stamp.slice(5, 7), stamp.slice(8, 10), stamp.slice(11, 13)].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (month < 1 || month > 12 || day < 1 || hour > 23) return false;
+  const lastDay = new Date(0);
+  lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month: the last day of this one
+  return day <= lastDay.getUTCDate();
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

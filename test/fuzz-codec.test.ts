@@ -315,6 +315,13 @@ test("huge documents, deep nesting, out-of-range numbers, duplicate keys and __p
       assert.equal(check(text), undefined, `tokens.${field}: ${value} accepted`);
     }
   }
+  // Timestamps chrono (Codex) rejects, though Date.parse would roll them over.
+  for (const stamp of ["2025-02-30T00:00:00Z", "2025-04-31T00:00:00Z", "2025-02-29T00:00:00Z", "2025-01-01T24:00:00Z", "2025-13-01T00:00:00Z", "2025-00-10T00:00:00Z", "2025-01-00T00:00:00Z"]) {
+    assert.equal(check(`{"last_refresh": "${stamp}"}`), undefined, `${stamp} accepted`);
+  }
+  for (const stamp of ["2024-02-29T23:59:59.999999999Z", "2000-02-29T00:00:00Z", "2025-12-31 23:59:59+05:30", "0001-01-01T00:00:00Z"]) {
+    assert.equal(check(`{"last_refresh": "${stamp}"}`)?.last_refresh, stamp);
+  }
   // Duplicate keys: the last one wins, as in JSON.parse and serde_json's maps.
   assert.equal(check('{"OPENAI_API_KEY": 5, "OPENAI_API_KEY": "sk-second"}')?.OPENAI_API_KEY, "sk-second");
   assert.equal(check('{"OPENAI_API_KEY": "sk-first", "OPENAI_API_KEY": 5}'), undefined);

@@ -44,6 +44,8 @@ export interface Section {
   notes: string[];
   /** Raw text from an external benchmark (refresh storm), shown verbatim. */
   raw?: string;
+  /** Whether `raw` is Markdown to include as is (otherwise it is shown as a code block). */
+  rawIsMarkdown?: boolean;
 }
 
 /** A new empty section. */
@@ -227,9 +229,9 @@ export function renderMarkdown(environment: Environment, sections: Section[]): s
     for (const note of part.notes) lines.push(`- ${note}`);
     if (part.notes.length > 0) lines.push("");
     if (part.raw !== undefined && part.raw.trim() !== "") {
-      lines.push("```");
-      lines.push(part.raw.trimEnd());
-      lines.push("```");
+      if (!part.rawIsMarkdown) lines.push("```");
+      lines.push(part.raw.trim());
+      if (!part.rawIsMarkdown) lines.push("```");
       lines.push("");
     }
   }

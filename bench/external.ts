@@ -27,6 +27,13 @@ export interface ExternalOptions {
   quickArgs?: string[];
   fullArgs?: string[];
   timeoutMs: number;
+  /** Extra environment in quick and in full mode. */
+  quickEnv?: Record<string, string>;
+  fullEnv?: Record<string, string>;
+  /** Why quick mode does not run it at all (too slow to prove anything in a few iterations). */
+  skipInQuick?: string;
+  /** Whether its output is Markdown to include as is. */
+  markdown?: boolean;
   /** Turns the child's text output into rows and comparisons (when it prints no BENCH_JSON). */
   parse?: (stdout: string, target: Section) => void;
 }
@@ -40,13 +47,17 @@ export function runExternal(context: BenchContext, name: string, title: string, 
     result.rows.push({ name, unavailable: `not measured yet: bench/${name}.ts has not landed` });
     return [result];
   }
+  if (context.config.quick && options.skipInQuick) {
+    result.rows.push({ name, unavailable: `skipped in quick mode: ${options.skipInQuick}` });
+    return [result];
+  }
   const started = performance.now();
   const args = context.config.quick ? ["--quick", ...(options.quickArgs ?? [])] : (options.fullArgs ?? []);
   const child = spawnSync(process.execPath, [script, ...args], {
     cwd: context.root,
     encoding: "utf8",
     timeout: timeoutMs,
-    env: { ...process.env, ...(context.config.quick ? { BENCH_QUICK: "1" } : {}) },
+    env: { ...process.env, ...(context.config.quick ? { BENCH_QUICK: "1", ...options.quickEnv } : options.fullEnv) },
     maxBuffer: 64 * 1024 * 1024,
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -81,6 +92,7 @@ export function runExternal(context: BenchContext, name: string, title: string, 
   }
   if (child.status !== 0 && child.stderr) kept.push("--- stderr (tail) ---", ...child.stderr.trimEnd().split("\n").slice(-15));
   result.raw = kept.join("\n");
+  if (options.markdown) result.rawIsMarkdown = true;
   if (merged.length > 0 && result.rows.length === 0 && result.comparisons.length === 0) {
     // The child's sections are the figures; keep ours for the status line and raw output.
     return [...merged, result];
@@ -148,4 +160,25 @@ export function parseRefreshStorm(stdout: string, target: Section): void {
 /** A row from one figure someone else measured (a median of its own runs). */
 function single(ms: number): Measured {
   return { medianMs: ms, p99Ms: Number.NaN, meanMs: ms, minMs: ms, opsPerSec: ms > 0 ? 1000 / ms : 0, samples: 1 };
+}
+
+/**
+ * Reads reliability.ts's Markdown table: every "(goal 0)" measure becomes a
+ * goal row (a figure like "0, 0" counts as its sum).
+ */
+export function parseReliability(stdout: string, target: Section): void {
+  for (const text of stdout.split("\n")) {
+    const cells = text.split("|").map((cell) => cell.trim());
+    // "| measure | figure | note |" splits into ["", measure, figure, note, ""].
+    if (cells.length < 4) continue;
+    const measure = cells[1] ?? "";
+    const figure = cells[2] ?? "";
+    if (!/\(goal 0\)/.test(measure)) continue;
+    const numeric = /^\d+(?:\s*,\s*\d+)*$/.test(figure);
+    const value = numeric ? figure.split(",").reduce((sum, part) => sum + Number(part.trim()), 0) : null;
+    const comparison: Comparison = { name: measure.replace(/\s*\(goal 0\)/, ""), subject: measure, baseline: "", unit: "count", value, goal: 0 };
+    comparison.met = value === null ? null : value === 0;
+    if (!numeric) comparison.note = figure;
+    target.comparisons.push(comparison);
+  }
 }

@@ -17,7 +17,7 @@ import { runAutoKeyringDown, runAutoKeyringUp } from "./auto.ts";
 import { type BenchContext, repositoryRoot } from "./_context.ts";
 import { runCodec } from "./codec.ts";
 import { runColdStart } from "./cold-start.ts";
-import { measureOtherRuntimes, measureWindowsUnderWine, parseRefreshStorm, runExternal } from "./external.ts";
+import { measureOtherRuntimes, measureWindowsUnderWine, parseRefreshStorm, parseReliability, runExternal } from "./external.ts";
 import { runFile } from "./file.ts";
 import { benchConfig, describeError } from "./_harness.ts";
 import { runKeyring } from "./keyring.ts";
@@ -118,7 +118,12 @@ async function main(): Promise<void> {
       parse: parseRefreshStorm,
     }));
   await part("reliability", "reliability", () =>
-    runExternal(context, "reliability", "reliability (bench/reliability.ts)", { timeoutMs: context.config.quick ? 60_000 : 900_000 }));
+    runExternal(context, "reliability", "reliability (bench/reliability.ts)", {
+      timeoutMs: 1_200_000,
+      skipInQuick: "its crash, concurrency and fuzz trials take minutes; npm test covers the same goals",
+      markdown: true,
+      parse: parseReliability,
+    }));
   await part("wine", "Windows under Wine", () => measureWindowsUnderWine(context));
   await part("runtimes", "Bun and Deno", () => measureOtherRuntimes(context));
 

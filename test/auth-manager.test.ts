@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { AuthManager, type AuthManagerOptions } from "../src/auth-manager.ts";
 import type { AuthStorage } from "../src/auth-storage.ts";
-import type { AuthDotJson } from "../src/auth-types.ts";
+import { AUTH_CREDENTIALS_STORE_MODES, type AuthDotJson } from "../src/auth-types.ts";
 import { createAuthStorage } from "../src/create-auth-storage.ts";
 import { AuthFormatError } from "../src/errors.ts";
 import { fetchWithAuth } from "../src/fetch-with-auth.ts";
@@ -383,6 +383,16 @@ test("AuthManager: the lock file lives beside the auth file; a storage without a
   assert.throws(() => new AuthManager({ storage: homeless }), TypeError);
   assert.equal(new AuthManager({ storage: homeless, lock: { path: join(home, "x.lock") } }).lockPath, join(home, "x.lock"));
   assert.equal(new AuthManager({ storage: homeless, lock: false }).lockPath, null);
+});
+
+test("AuthManager: every storage mode gets its lock file beside the credentials file", async (t) => {
+  const { home } = await setup(t);
+  for (const mode of AUTH_CREDENTIALS_STORE_MODES) {
+    const storage = createAuthStorage({ home, mode, onWarning: () => {} });
+    assert.equal(new AuthManager({ storage }).lockPath, join(home, "auth.json.lock"), mode);
+    const named = createAuthStorage({ home, mode, fileName: "work-auth.json", onWarning: () => {} });
+    assert.equal(new AuthManager({ storage: named }).lockPath, join(home, "work-auth.json.lock"), mode);
+  }
 });
 
 test("fetchWithAuth(): sends the bearer token and recovers from a 401 with one refresh", async (t) => {

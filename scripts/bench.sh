@@ -59,6 +59,10 @@ fi
 
 # Our own keyring: never the user's session keyring, and always torn down.
 unset KR_DIR
+for tool in dbus-daemon gnome-keyring-daemon secret-tool; do
+  command -v "$tool" >/dev/null ||
+    echo "bench: $tool is missing, so keyring rows will say unavailable; install the keyring packages with: sudo bash scripts/ensure-system-deps.sh" >&2
+done
 if keyring_env=$(bash scripts/keyring-up.sh); then
   eval "$keyring_env"
   trap 'bash scripts/keyring-down.sh' EXIT

@@ -196,15 +196,10 @@ test("refreshToken(): after refresh_token_reused, tokens a lock-less writer (Cod
   await storage.save(login);
   const m = manager();
   await m.auth();
-  // "Codex" refreshes without our lock and saves a little later.
+  // "Codex" refreshes without our lock; its save lands after we read the storage, before our answer.
   const rotated = await new HttpTokenRefresher({ url: server.url }).refresh(login.tokens!.refresh_token);
-  const late = new Promise<void>((resolve, reject) => {
-    setTimeout(() => {
-      storage.save({ ...login, tokens: { ...login.tokens!, ...rotated } }).then(resolve, reject);
-    }, 120);
-  });
+  server.onTokenRequest = () => storage.save({ ...login, tokens: { ...login.tokens!, ...rotated } });
   const auth = await m.refreshToken();
-  await late;
   assert.equal(server.reusedCount, 1);
   assert.equal(auth?.tokens?.access_token, rotated.access_token);
   assert.equal(auth?.tokens?.refresh_token, rotated.refresh_token);

@@ -71,6 +71,8 @@ export class TokenServer {
   readonly #validAccess = new Set<string>();
   readonly #canned: Array<{ status: number; body: string }> = [];
   #latestAccess: string | undefined;
+  /** Awaited when a token request arrives, before it is answered (to stage races deterministically). */
+  onTokenRequest: (() => Promise<void>) | undefined;
   #counter = 0;
 
   private constructor(server: Server, options: TokenServerOptions) {
@@ -189,6 +191,9 @@ export class TokenServer {
     const record: TokenRequestRecord = { body, contentType: req.headers["content-type"], outcome: "unknown" };
     this.requests.push(record);
     this.timeline.push({ at: performance.now(), what: "token" });
+    const hook = this.onTokenRequest;
+    this.onTokenRequest = undefined;
+    await hook?.();
     if (this.#delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
     const canned = this.#canned.shift();
     if (canned) {

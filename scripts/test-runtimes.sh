@@ -10,9 +10,9 @@
 # line per runtime and a last plain line "N passed, N failed" (runtimes). Any failure fails.
 #
 # The slow multi-process tests (crash safety, concurrency, refresh storm and lock races, Wine,
-# packaging, CLI subprocesses) run once, on Node 20, in `npm test`. Here they are left out twice
-# over: their files are not passed (SLOW below), and AUTHKEEP_SLOW_TESTS=0 is exported for files
-# that check it.
+# packaging, CLI subprocesses, the npm-start tour) run once, on Node 20, in `npm test`. Here
+# they are left out twice over: their files are not passed (SLOW below), and
+# AUTHKEEP_SLOW_TESTS=0 is exported for files that check it.
 #
 # Usage: bash scripts/test-runtimes.sh [RUNTIME...]   (default: all; e.g. `... bun deno+koffi`)
 # Env:   AUTHKEEP_RUNTIME_TIMEOUT  seconds per runtime (default 600)
@@ -24,9 +24,12 @@ unset NODE_EXTRA_CA_CERTS
 
 # Basenames of the slow tests (extended regex). Kept here so the matrix stays fast even for a
 # file that does not check AUTHKEEP_SLOW_TESTS yet.
-SLOW='^(crash-safety|concurrent-access|concurrency|refresh-storm|refresh-lock|windows-.*|wine-.*|package|cli.*|doc-examples)\.test\.ts$'
+SLOW='^(crash-safety|concurrent-access|concurrency|refresh-storm|refresh-lock|windows-.*|wine-.*|package|cli.*|doc-examples|tour)\.test\.ts$'
 ALL_RUNTIMES=(node22 node24 node26 bun bun+koffi deno deno+koffi package)
 TIMEOUT=${AUTHKEEP_RUNTIME_TIMEOUT:-600}
+# bun test stops any test after 5 s by default (Node and Deno have no default timeout), which a
+# busy 2-core machine exceeds with the multi-process tests: match node:test instead.
+BUN_FLAGS=(--timeout=300000)
 DENO_FLAGS=(--no-check --allow-ffi --allow-read --allow-write --allow-env --allow-run --allow-net --allow-sys)
 
 eval "$(bash scripts/runtimes.sh)" || { echo "test-runtimes: could not install the runtimes"; echo "0 passed, 1 failed"; exit 1; }
@@ -190,9 +193,9 @@ for name in "${selected[@]}"; do
       bin=NODE${name#node}
       run "$name" node "${!bin}" --test --test-concurrency=2 "${files[@]}" ;;
     bun)
-      run bun bun env AUTHKEEP_FFI=bun "$BUN" test "${bun_files[@]}" ;;
+      run bun bun env AUTHKEEP_FFI=bun "$BUN" test "${BUN_FLAGS[@]}" "${bun_files[@]}" ;;
     bun+koffi)
-      run bun+koffi bun env AUTHKEEP_FFI=koffi "$BUN" test "${bun_files[@]}" ;;
+      run bun+koffi bun env AUTHKEEP_FFI=koffi "$BUN" test "${BUN_FLAGS[@]}" "${bun_files[@]}" ;;
     deno)
       run deno deno env AUTHKEEP_FFI=deno "$DENO" test "${DENO_FLAGS[@]}" "${files[@]}" ;;
     deno+koffi)

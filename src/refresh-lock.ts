@@ -250,18 +250,23 @@ export class RefreshLock {
    * react at once instead of at their next poll. Where file watching is not
    * available it is a plain timer. Close it when done.
    *
-   * @param files Only wake for these file names in the lock's directory.
-   * @default files the lock file and any file starting with its stem
+   * @param files Wake for changes of these file names in the lock's directory
+   * (default: the lock file only).
+   * @returns The sleeper; `close()` it when done.
    */
   waiter(files?: readonly string[]): LockWaiter {
     const dir = dirname(this.path);
     const lockName = basename(this.path);
     let wake: (() => void) | null = null;
+    // A change seen while nobody was sleeping makes the next sleep return at once, so none is lost.
+    let dirty = false;
     let watcher: FSWatcher | null = null;
     try {
       watcher = watch(dir, { persistent: false }, (_event, name) => {
         const file = name === null ? null : String(name);
-        if (file === null || (files ? files.includes(file) : file === lockName)) wake?.();
+        if (file !== null && !(files ? files.includes(file) : file === lockName)) return;
+        if (wake) wake();
+        else dirty = true;
       });
       watcher.on("error", () => {
         watcher?.close();
@@ -273,6 +278,11 @@ export class RefreshLock {
     return {
       sleep: (ms) =>
         new Promise<void>((resolve) => {
+          if (dirty) {
+            dirty = false;
+            resolve();
+            return;
+          }
           const timer = setTimeout(done, ms);
           function done() {
             clearTimeout(timer);

@@ -186,3 +186,18 @@ test("RefreshLock: a holder killed with SIGKILL while holding the lock is taken 
   assert.notEqual(handle.nonce, locked.nonce);
   await handle.release();
 });
+
+test("RefreshLock: a waiter's sleep ends when the lock file is released, not at its timer", { timeout: 30_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, "auth.json.lock");
+  const lock = new RefreshLock({ path });
+  const held = await lock.acquire();
+  const waiter = lock.waiter();
+  try {
+    const slept = waiter.sleep(10 * 60_000).then(() => "woken");
+    await held.release();
+    assert.equal(await slept, "woken");
+  } finally {
+    waiter.close();
+  }
+});

@@ -144,15 +144,24 @@ export function chmod(path: string, mode: number): Step<void> {
   return { sync: () => fs.chmodSync(path, mode), async: () => fsp.chmod(path, mode) };
 }
 
+/** The owner to give a new file. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
 /**
- * Creates `path` exclusively (it must not exist) with `mode`, writes `data`,
- * fsyncs and closes it. The file is closed even when a write fails.
+ * Creates `path` exclusively (it must not exist) with `mode`, gives it
+ * `owner` when one is passed (through the descriptor, so a swapped path
+ * cannot redirect the chown), writes `data`, fsyncs and closes it. The file
+ * is closed even when a write fails.
  */
-export function writeNewFileDurably(path: string, data: Uint8Array, mode: number): Step<void> {
+export function writeNewFileDurably(path: string, data: Uint8Array, mode: number, owner?: FileOwner): Step<void> {
   return {
     sync: () => {
       const fd = fs.openSync(path, "wx", mode);
       try {
+        if (owner !== undefined) fs.fchownSync(fd, owner.uid, owner.gid);
         let offset = 0;
         while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
         fs.fsyncSync(fd);
@@ -163,6 +172,7 @@ export function writeNewFileDurably(path: string, data: Uint8Array, mode: number
     async: async () => {
       const handle = await fsp.open(path, "wx", mode);
       try {
+        if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
         await handle.writeFile(data);
         await handle.sync();
       } finally {

@@ -1,6 +1,7 @@
 /**
  * Crash-safe file replacement: a temp file in the same directory, created
- * exclusively with an unpredictable name and mode 0600, written, fsynced,
+ * exclusively with an unpredictable name and mode 0600 (and, when root
+ * replaces another user's file, that user as owner), written, fsynced,
  * renamed over the target, then the directory fsynced. A reader sees the old
  * file or the new one, never a mix; a crash leaves at most a temp file, which
  * the next write removes.
@@ -11,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { type Flow, io, runAsync, runSync, sleepStep } from "./_flow.ts";
-import { fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import { type FileOwner, fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { errorCode } from "./errors.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
@@ -66,10 +67,11 @@ export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: numbe
   const directory = dirname(path);
   const name = basename(path);
   yield* removeStaleTempFiles(directory, name);
+  const owner = yield* ownerToKeep(path);
   const temp = join(directory, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   inFlight.add(temp);
   try {
-    yield* io(writeNewFileDurably(temp, data, mode));
+    yield* io(writeNewFileDurably(temp, data, mode, owner));
     yield* renameWithRetry(temp, path);
   } catch (error) {
     try {
@@ -82,6 +84,19 @@ export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: numbe
     inFlight.delete(temp);
   }
   yield* io(fsyncDirectory(directory));
+}
+
+/**
+ * The owner of the file being replaced, when we run as root and it belongs to
+ * someone else. A rename installs a file owned by its creator, so without this
+ * root (sudo, a system service) saving a user's auth.json left a root-owned
+ * 0600 file the user could no longer read. Others cannot chown, and need not.
+ */
+function* ownerToKeep(path: string): Flow<FileOwner | undefined> {
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
+  const existing = yield* io(statOrNull(path));
+  if (existing === null || (existing.uid === 0 && existing.gid === process.getgid?.())) return undefined;
+  return { uid: existing.uid, gid: existing.gid };
 }
 
 function* renameWithRetry(from: string, to: string): Flow<void> {

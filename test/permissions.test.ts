@@ -14,6 +14,7 @@ import { execFileSync } from "node:child_process";
 import * as nodeModule from "node:module";
 import {
   chmodSync,
+  chownSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -383,6 +384,29 @@ test("a directory where auth.json should be gives typed errors for load and save
     assert.throws(() => storage.loadSync(), (error: unknown) => error instanceof AuthStorageError && error.operation === "load");
     assert.throws(() => storage.saveSync(fakeAuth("x")), (error: unknown) => error instanceof AuthStorageError && error.operation === "save");
     assert.ok(statSync(join(home, "auth.json")).isDirectory());
+  } finally {
+    removeHome(home);
+  }
+});
+
+test("root saving another user's auth.json keeps that user as its owner (0600), so they can still read it", { skip: !canSetuid && "needs root" }, async () => {
+  const home = makeHome();
+  try {
+    chmodSync(home, 0o755);
+    const path = join(home, "auth.json");
+    writeFileSync(path, serializeAuthJson(fakeAuth("old")), { mode: 0o600 });
+    chownSync(path, 65534, 65534);
+    const storage = createAuthStorage({ home });
+    storage.saveSync(fakeAuth("by-root-sync"));
+    assert.deepEqual([statSync(path).uid, statSync(path).gid, mode(path)], [65534, 65534, 0o600]);
+    await storage.save(fakeAuth("by-root-async"));
+    assert.deepEqual([statSync(path).uid, statSync(path).gid, mode(path)], [65534, 65534, 0o600]);
+    const result = runAsNobody(home, "load-sync");
+    assert.deepEqual([result.outcome, result.value], ["ok", "credentials"]);
+    // A file root creates itself stays root's.
+    const fresh = join(home, "fresh");
+    createAuthStorage({ home: fresh }).saveSync(fakeAuth("new"));
+    assert.equal(statSync(join(fresh, "auth.json")).uid, 0);
   } finally {
     removeHome(home);
   }

@@ -6,8 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import process from "node:process";
-import { fixturePath, isTempFileName } from "./hardening-env.ts";
+import { childCommand, childEnv, fixturePath, isTempFileName } from "./hardening-env.ts";
 
 /** What one concurrent-access trial measured. */
 export interface ConcurrencyFigures {
@@ -37,9 +36,8 @@ export async function runConcurrencyTrial(
 ): Promise<ConcurrencyFigures> {
   const runs = Array.from({ length: processes }, (_, id) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [fixturePath("hardening-worker"), home, String(id), String(opsPerProcess), String(seed)], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const [command, args] = childCommand(fixturePath("hardening-worker"), [home, String(id), String(opsPerProcess), String(seed)]);
+      const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
       let out = "";
       let err = "";
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));

@@ -8,11 +8,10 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseAuthJson } from "../../src/auth-json.ts";
-import { fixturePath, isTempFileName } from "./hardening-env.ts";
+import { childCommand, childEnv, fixturePath, isTempFileName } from "./hardening-env.ts";
 import { randomInt, seededRandom } from "./hardening-random.ts";
 
 /** What one crash trial measured. */
@@ -42,9 +41,8 @@ interface Started {
 }
 
 function start(home: string, style: string, padding: number, first: number): Started {
-  const child = spawn(process.execPath, [fixturePath("hardening-saver"), home, style, String(padding), String(first)], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const [command, args] = childCommand(fixturePath("hardening-saver"), [home, style, String(padding), String(first)]);
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: childEnv() });
   const output: string[] = [];
   let buffered = "";
   let markReady!: () => void;

@@ -68,3 +68,26 @@ export function fakeAuth(marker: string, padding = 0): AuthDotJson {
 export function isTempFileName(name: string, fileName = "auth.json"): boolean {
   return name.startsWith(`.${fileName}.`) && name.endsWith(".tmp");
 }
+
+/**
+ * How to start a child script on the runtime running this test: Node (20 runs
+ * dist/*.js, 22.18+ strips the .ts types), Bun, or Deno (`run -A`).
+ */
+export function childCommand(script: string, args: readonly string[] = []): [string, string[]] {
+  const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+  return [process.execPath, isDeno ? ["run", "-A", "--no-check", script, ...args] : [script, ...args]];
+}
+
+/**
+ * The environment for the many short-lived children: without
+ * NODE_EXTRA_CA_CERTS, which costs Node 20 ~70 ms per start and is useless to
+ * a child that makes no TLS connection.
+ */
+export function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/** Whether the slow multi-process tests are turned off (the runtime matrix sets AUTHKEEP_SLOW_TESTS=0). */
+export const slowTestsOff = process.env.AUTHKEEP_SLOW_TESTS === "0";

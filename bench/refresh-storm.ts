@@ -81,7 +81,10 @@ try {
     const reused = median(reports.map((r) => r.reusedAnswers));
     const failed = median(reports.map((r) => r.results.filter((x) => x.error !== undefined || x.status !== 200).length));
     rows.push([label, String(refreshes), String(reused), String(failed), wall.toFixed(0), `${(wall / roundTrip).toFixed(2)}×`]);
-    bests.push(`best of ${runs}: ${label}: ${best.toFixed(0)} ms (${(best / roundTrip).toFixed(2)} x round trip)`);
+    const cpu = median(reports.map((r) => r.results.reduce((sum, x) => sum + (x.cpuMs ?? 0), 0)));
+    bests.push(
+      `best of ${runs}: ${label}: ${best.toFixed(0)} ms (${(best / roundTrip).toFixed(2)} x round trip); CPU of all its processes: ${cpu.toFixed(0)} ms`,
+    );
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));

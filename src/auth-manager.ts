@@ -559,8 +559,9 @@ export class AuthManager {
         const waited = Date.now() - start;
         if (waited >= lock.timeoutMs) throw new LockTimeoutError(lock.path, waited, (await lock.holder()) ?? undefined);
         await waiter.sleep(pause + Math.random() * pause);
-        // Back off so a slow token endpoint does not turn into a storm of storage reads (keyring D-Bus calls).
-        pause = Math.min(pause * 1.5, 100);
+        // Back off so a slow token endpoint does not turn into a storm of storage reads (keyring D-Bus
+        // calls). With a working watch the release wakes us, so the timer is only a safety net.
+        pause = Math.min(pause * 2, waiter.watching ? 500 : 100);
       }
     } finally {
       waiter.close();

@@ -69,6 +69,8 @@ export interface RefreshLockOptions {
 
 /** Sleeps between lock attempts; see {@linkcode RefreshLock.waiter}. */
 export interface LockWaiter {
+  /** Whether changes wake the sleeper (file watching works here); if not, only the timer does. */
+  readonly watching: boolean;
   /** Waits `ms`, or less when a watched file changes. */
   sleep(ms: number): Promise<void>;
   /** Stops watching. */
@@ -276,6 +278,9 @@ export class RefreshLock {
       watcher = null; // no inotify/FSEvents here (or the dir does not exist yet): poll only
     }
     return {
+      get watching() {
+        return watcher !== null;
+      },
       sleep: (ms) =>
         new Promise<void>((resolve) => {
           if (dirty) {

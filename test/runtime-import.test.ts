@@ -26,7 +26,8 @@ const runtime = (globalThis as { Bun?: unknown }).Bun !== undefined ? "bun"
 
 // What counts as "an FFI provider was loaded": koffi's package or native
 // addon, one of the three provider modules, or a keyring library mapped in.
-const PROVIDER_MODULE = /node_modules\/koffi\/|koffi\.node$|\/native\/ffi\/(koffi|deno|bun)\.[jt]s$/;
+// Paths use either separator, for Windows.
+const PROVIDER_MODULE = /node_modules[\\/]koffi[\\/]|koffi\.node$|[\\/]native[\\/]ffi[\\/](koffi|deno|bun)\.[jt]s$/;
 const NATIVE_LIBRARY = /koffi\.node|libsecret-1\.so|libglib-2\.0\.so/;
 
 const CHILD = `
@@ -108,7 +109,7 @@ describe(`importing authkeep on ${runtime}`, () => {
 
   it("does see a provider once one is loaded (the check is not blind)", () => {
     const { afterLoad } = get();
-    assert.ok(afterLoad.modules.some((name) => /\/native\/ffi\/koffi\.[jt]s$/.test(name)), JSON.stringify(afterLoad.modules));
+    assert.ok(afterLoad.modules.some((name) => /[\\/]native[\\/]ffi[\\/]koffi\.[jt]s$/.test(name)), JSON.stringify(afterLoad.modules));
     if (afterLoad.libraries !== null) {
       assert.ok(afterLoad.libraries.some((name) => /koffi\.node$/.test(name)), JSON.stringify(afterLoad.libraries));
       assert.ok(afterLoad.libraries.some((name) => /libglib-2\.0\.so/.test(name)), JSON.stringify(afterLoad.libraries));

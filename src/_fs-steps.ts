@@ -9,23 +9,52 @@ import * as fsp from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Step } from "./_flow.ts";
 
-/** Reads a whole file as bytes; `null` when it does not exist. */
+// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+function notRegularFile(path: string, stats: fs.Stats): Error {
+  if (stats.isDirectory()) return Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
+  return Object.assign(new Error(`${path} is not a regular file`), { code: "EFTYPE" });
+}
+
+/**
+ * Reads a whole file as bytes; `null` when it does not exist. Anything but a
+ * regular file (a FIFO, a device such as /dev/zero, a socket) is refused with
+ * code `EFTYPE` (a directory with `EISDIR`): reading one hung forever or until
+ * memory ran out.
+ */
 export function readBytes(path: string): Step<Uint8Array | null> {
   return {
     sync: () => {
+      let fd: number;
       try {
-        return fs.readFileSync(path);
+        fd = fs.openSync(path, READ_FLAGS);
       } catch (error) {
         if ((error as { code?: unknown }).code === "ENOENT") return null;
         throw error;
       }
+      try {
+        const stats = fs.fstatSync(fd);
+        if (!stats.isFile()) throw notRegularFile(path, stats);
+        return fs.readFileSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
     },
     async: async () => {
+      let handle: fsp.FileHandle;
       try {
-        return await fsp.readFile(path);
+        handle = await fsp.open(path, READ_FLAGS);
       } catch (error) {
         if ((error as { code?: unknown }).code === "ENOENT") return null;
         throw error;
+      }
+      try {
+        const stats = await handle.stat();
+        if (!stats.isFile()) throw notRegularFile(path, stats);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
       }
     },
   };

@@ -22,6 +22,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -392,7 +393,7 @@ test("a directory where auth.json should be gives typed errors for load and save
   try {
     mkdirSync(join(home, "auth.json"));
     const storage = createAuthStorage({ home });
-    assert.throws(() => storage.loadSync(), (error: unknown) => error instanceof AuthStorageError && error.operation === "load");
+    assert.throws(() => storage.loadSync(), (error: unknown) => error instanceof AuthStorageError && error.operation === "load" && error.code === "EISDIR");
     assert.throws(() => storage.saveSync(fakeAuth("x")), (error: unknown) => error instanceof AuthStorageError && error.operation === "save");
     assert.ok(statSync(join(home, "auth.json")).isDirectory());
   } finally {
@@ -418,6 +419,26 @@ test("root saving another user's auth.json keeps that user as its owner (0600), 
     const fresh = join(home, "fresh");
     createAuthStorage({ home: fresh }).saveSync(fakeAuth("new"));
     assert.equal(statSync(join(fresh, "auth.json")).uid, 0);
+  } finally {
+    removeHome(home);
+  }
+});
+
+test("a FIFO or a device in place of auth.json is refused with a typed error, instead of hanging or reading forever", { skip: !posix, timeout: 30_000 }, async () => {
+  const home = makeHome();
+  try {
+    const path = join(home, "auth.json");
+    execFileSync("mkfifo", [path]);
+    const storage = createAuthStorage({ home, onWarning: () => {} });
+    // Async first: were the read to block, it blocks a worker thread and the test timeout still fires.
+    await assert.rejects(storage.load(), (error: unknown) => error instanceof AuthStorageError && error.operation === "load" && error.code === "EFTYPE");
+    assert.throws(() => storage.loadSync(), (error: unknown) => error instanceof AuthStorageError && error.operation === "load");
+    await assert.rejects(storage.save(fakeAuth("x")), (error: unknown) => error instanceof AuthStorageError && error.operation === "save");
+    rmSync(path);
+    symlinkSync("/dev/zero", path);
+    await assert.rejects(storage.load(), (error: unknown) => error instanceof AuthStorageError && error.operation === "load");
+    assert.throws(() => storage.loadSync(), AuthStorageError);
+    assert.ok(lstatSync(path).isSymbolicLink(), "nothing was replaced");
   } finally {
     removeHome(home);
   }

@@ -7,8 +7,9 @@
  *   a home that other users can write to (group or world write bit) gets a warning;
  * - a symlinked `auth.json` is followed: saves atomically replace the link's
  *   target (the link stays), and delete removes the target and the link;
- * - a corrupt file is never silently lost: before a save replaces it, its
- *   bytes are kept as `auth.json.corrupt-<timestamp>` (0600) with a warning.
+ * - a corrupt file is never silently lost: before a save replaces it (or a
+ *   keyring save removes it), its bytes are kept as
+ *   `auth.json.corrupt-<timestamp>` (0600) with a warning.
  *
  * @module
  */
@@ -139,6 +140,27 @@ function* resolveTarget(path: string): Flow<string> {
       cause: error,
     });
   }
+}
+
+/**
+ * Before a keyring save removes the fallback file (as Codex does), keeps a
+ * corrupt one's bytes as `auth.json.corrupt-<timestamp>` with a warning, so
+ * the removal never loses a file that could not be read. Throws when the
+ * backup cannot be written; the caller then leaves the file alone.
+ */
+export function* keepCorruptFileFlow(location: FileLocation): Flow<void> {
+  const path = authFilePath(location);
+  const link = yield* io(lstatOrNull(path));
+  if (link === null) return;
+  let target = path;
+  if (link.isSymbolicLink()) {
+    try {
+      target = yield* io(realpath(path));
+    } catch {
+      return; // A dangling link holds no bytes to keep.
+    }
+  }
+  yield* keepCorruptPredecessor(location, path, target);
 }
 
 function* keepCorruptPredecessor(location: FileLocation, path: string, target: string): Flow<void> {

@@ -13,7 +13,7 @@ import { step } from "./_fs-steps.ts";
 import { withKeyringContext } from "./keyring-error.ts";
 import type { KeyringStore } from "./keyring-store.ts";
 import { computeStoreKey } from "./store-key.ts";
-import { deleteFileFlow, type FileLocation } from "./file-storage.ts";
+import { deleteFileFlow, type FileLocation, keepCorruptFileFlow } from "./file-storage.ts";
 import type { StorageFlows } from "./_flow-storage.ts";
 
 /** Where a keyring-backed storage keeps its entry. */
@@ -55,7 +55,10 @@ export function* loadKeyringFlow(location: KeyringLocation): Flow<AuthDotJson | 
   }
 }
 
-/** Saves to the keyring, then removes the fallback file (a failure there only warns). */
+/**
+ * Saves to the keyring, then removes the fallback file (a failure there only
+ * warns), keeping a corrupt one's bytes first.
+ */
 export function* saveKeyringFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void> {
   const value = serializeAuthJson(auth, { pretty: false });
   const account = computeStoreKey(location.home);
@@ -69,6 +72,8 @@ export function* saveKeyringFlow(location: KeyringLocation, auth: AuthDotJson): 
     throw withKeyringContext(error, "failed to write OAuth tokens to keyring");
   }
   try {
+    // A corrupt fallback file is kept aside first; if that fails, the file stays.
+    yield* keepCorruptFileFlow(location);
     yield* deleteFileFlow(location);
   } catch (error) {
     location.warn(`failed to remove CLI auth fallback file: ${(error as Error).message}`);

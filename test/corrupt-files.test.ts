@@ -217,3 +217,29 @@ test("the default warning channel is process.emitWarning with the name AuthkeepW
     removeHome(home);
   }
 });
+
+test("keyring and auto mode: a save that removes a corrupt fallback file keeps its bytes first", async () => {
+  for (const mode of ["keyring", "auto"] as const) {
+    const home = makeHome();
+    try {
+      writeFileSync(join(home, "auth.json"), "{corrupt but maybe hand-edited", { mode: 0o600 });
+      const keyring = new MemoryKeyringStore();
+      const warnings: string[] = [];
+      const storage = createAuthStorage({ home, mode, keyring, onWarning: (message) => warnings.push(message) });
+      await storage.save(fakeAuth(mode));
+      assert.equal(keyring.contains(computeStoreKey(home)), true);
+      assert.equal(readdirSync(home).includes("auth.json"), false, "the fallback file is removed, as Codex does");
+      const kept = backups(home);
+      assert.equal(kept.length, 1, mode);
+      assert.equal(readFileSync(join(home, kept[0]!), "utf8"), "{corrupt but maybe hand-edited");
+      assert.equal(statSync(join(home, kept[0]!)).mode & 0o777, 0o600);
+      assert.ok(warnings.some((message) => message.includes(kept[0]!)));
+      // A valid fallback file is simply removed: the keyring holds the credentials now.
+      writeFileSync(join(home, "auth.json"), JSON.stringify(fakeAuth("valid")));
+      storage.saveSync(fakeAuth(mode));
+      assert.deepEqual(backups(home), kept);
+    } finally {
+      removeHome(home);
+    }
+  }
+});

@@ -92,7 +92,7 @@ export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: numbe
  * root (sudo, a system service) saving a user's auth.json left a root-owned
  * 0600 file the user could no longer read. Others cannot chown, and need not.
  */
-function* ownerToKeep(path: string): Flow<FileOwner | undefined> {
+export function* ownerToKeep(path: string): Flow<FileOwner | undefined> {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
   const existing = yield* io(statOrNull(path));
   if (existing === null || (existing.uid === 0 && existing.gid === process.getgid?.())) return undefined;

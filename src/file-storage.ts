@@ -20,7 +20,7 @@ import { parseAuthJson, serializeAuthJson } from "./auth-json.ts";
 import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "./errors.ts";
 import { type Flow, io, sleepStep } from "./_flow.ts";
 import { lstatOrNull, mkdirp, readBytes, realpath, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
-import { writeFileAtomicFlow } from "./atomic-write.ts";
+import { ownerToKeep, writeFileAtomicFlow } from "./atomic-write.ts";
 import type { StorageFlows } from "./_flow-storage.ts";
 
 /** Where a file-backed storage keeps its file, and how it reports warnings. */
@@ -177,7 +177,8 @@ function* keepCorruptPredecessor(location: FileLocation, path: string, target: s
   for (let suffix = 0; ; suffix++) {
     const backup = `${path}.corrupt-${stamp}${suffix === 0 ? "" : `-${suffix}`}`;
     try {
-      yield* io(writeNewFileDurably(backup, existing, 0o600));
+      // Root keeping a user's corrupt file keeps it readable by that user.
+      yield* io(writeNewFileDurably(backup, existing, 0o600, yield* ownerToKeep(target)));
     } catch (error) {
       if (errorCode(error) === "EEXIST" && suffix < 100) continue;
       throw error;

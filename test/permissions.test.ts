@@ -415,6 +415,13 @@ test("root saving another user's auth.json keeps that user as its owner (0600), 
     assert.deepEqual([statSync(path).uid, statSync(path).gid, mode(path)], [65534, 65534, 0o600]);
     const result = runAsNobody(home, "load-sync");
     assert.deepEqual([result.outcome, result.value], ["ok", "credentials"]);
+    // So does the backup root keeps of the user's corrupt file.
+    writeFileSync(path, "{corrupt");
+    chownSync(path, 65534, 65534);
+    storage.saveSync(fakeAuth("over-corrupt"));
+    const backup = readdirSync(home).find((name) => name.startsWith("auth.json.corrupt-"));
+    assert.ok(backup);
+    assert.deepEqual([statSync(join(home, backup)).uid, mode(join(home, backup))], [65534, 0o600]);
     // A file root creates itself stays root's.
     const fresh = join(home, "fresh");
     createAuthStorage({ home: fresh }).saveSync(fakeAuth("new"));

@@ -100,7 +100,8 @@ export function describeEnvironment(root: string, quick: boolean): Environment {
     runtime[pkg] = packageVersion(join(root, "node_modules", pkg, "package.json"));
   }
   runtime.keytar = packageVersion(join(root, ".cache/bench-anchors/node_modules/keytar/package.json"));
-  runtime["gnome-keyring"] = command("gnome-keyring-daemon", ["--version"]).replace(/^gnome-keyring-daemon:\s*/, "");
+  // It prints "gnome-keyring-daemon: 42.1" and then a "testing: enabled" line.
+  runtime["gnome-keyring"] = (command("gnome-keyring-daemon", ["--version"]).split("\n")[0] ?? "").replace(/^gnome-keyring-daemon:\s*/, "");
   runtime.libsecret = command("dpkg-query", ["-W", "-f=${Version}", "libsecret-1-0"]);
   runtime.dbus = command("dbus-daemon", ["--version"]).split("\n")[0] ?? "unknown";
   return {

@@ -10,7 +10,8 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runAutoKeyringDown, runAutoKeyringUp } from "./auto.ts";
@@ -22,7 +23,7 @@ import { runFile } from "./file.ts";
 import { benchConfig, describeError } from "./_harness.ts";
 import { runKeyring } from "./keyring.ts";
 import { runKeyringSize } from "./keyring-size.ts";
-import { describeEnvironment, renderMarkdown, section, type Section, writeResults } from "./_report.ts";
+import { describeEnvironment, type Environment, renderMarkdown, section, type Section, writeResults } from "./_report.ts";
 
 const BENCH_JSON = "BENCH_JSON ";
 const thisFile = fileURLToPath(import.meta.url);
@@ -30,6 +31,8 @@ const thisFile = fileURLToPath(import.meta.url);
 interface Options {
   quick: boolean;
   child?: string;
+  /** Re-render latest.md from a latest.json (after a change to the report layout). */
+  render?: string;
   only?: Set<string>;
   out?: string;
 }
@@ -42,8 +45,9 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--child") options.child = argv[++i];
     else if (arg === "--only") options.only = new Set((argv[++i] ?? "").split(","));
     else if (arg === "--out") options.out = argv[++i];
+    else if (arg === "--render") options.render = argv[++i];
     else if (arg === "--help" || arg === "-h") {
-      process.stdout.write("usage: node dist/bench/run.js [--quick] [--only file,codec,keyring,auto,cold-start,keyring-size,refresh-storm,reliability,wine,runtimes] [--out dir]\n");
+      process.stdout.write("usage: node dist/bench/run.js [--quick] [--render results/latest.json] [--only file,codec,keyring,auto,cold-start,keyring-size,refresh-storm,reliability,wine,runtimes] [--out dir]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -73,6 +77,14 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const root = repositoryRoot(import.meta.url);
   const context: BenchContext = { config: benchConfig(options.quick), root, keyringUp: Boolean(process.env.DBUS_SESSION_BUS_ADDRESS) };
+
+  if (options.render !== undefined) {
+    const saved = JSON.parse(readFileSync(options.render, "utf8")) as { environment: Environment; sections: Section[] };
+    const markdown = renderMarkdown(saved.environment, saved.sections);
+    writeResults(dirname(options.render), saved.environment, saved.sections, markdown);
+    process.stdout.write(markdown);
+    return;
+  }
 
   if (options.child !== undefined) {
     const part = CHILD_PARTS[options.child];

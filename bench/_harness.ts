@@ -31,7 +31,7 @@ export interface BenchConfig {
 export function benchConfig(quick: boolean): BenchConfig {
   return quick
     ? { quick, rounds: 1, timeMs: 15, iterations: 5, warmupIterations: 2, warmupTimeMs: 5 }
-    : { quick, rounds: 3, timeMs: 500, iterations: 64, warmupIterations: 16, warmupTimeMs: 100 };
+    : { quick, rounds: 5, timeMs: 300, iterations: 40, warmupIterations: 10, warmupTimeMs: 60 };
 }
 
 /** Timing of one task, in milliseconds. */

@@ -4,7 +4,8 @@
  *
  * Policies (documented in the README):
  * - the home directory is created 0700 and the file is always 0600 after a save;
- *   a home that other users can write to (group or world write bit) gets a warning;
+ *   a home that other users can write to (group or world write bit) gets a
+ *   warning, once per process, on the first load or save;
  * - a symlinked `auth.json` is followed: saves atomically replace the link's
  *   target (the link stays), and delete removes the target and the link;
  * - a corrupt file is never silently lost: before a save replaces it (or a
@@ -54,6 +55,12 @@ export function authFilePath(location: FileLocation): string {
 /** Loads the file: `null` when missing, retrying parse failures. */
 export function* loadFileFlow(location: FileLocation, attempts = LOAD_ATTEMPTS): Flow<AuthDotJson | null> {
   const path = authFilePath(location);
+  // Credentials read from a home others can write to may be theirs, not the user's.
+  try {
+    yield* warnIfHomeIsShared(location);
+  } catch {
+    // Only a warning: the read below reports real problems.
+  }
   for (let attempt = 1; ; attempt++) {
     let bytes: Uint8Array | null;
     try {

@@ -103,6 +103,25 @@ test("a home directory that other users can write to gets one warning; a private
   }
 });
 
+test("loading from a home that others can write to warns too (the file may be theirs)", { skip: !posix }, async () => {
+  for (const [homeMode, warned] of [[0o777, true], [0o770, true], [0o700, false]] as const) {
+    for (const style of ["sync", "async"]) {
+      const home = makeHome();
+      try {
+        writeFileSync(join(home, "auth.json"), serializeAuthJson(fakeAuth("planted")), { mode: 0o600 });
+        chmodSync(home, homeMode);
+        const warnings: string[] = [];
+        const storage = createAuthStorage({ home, onWarning: (message) => warnings.push(message) });
+        const auth = style === "sync" ? storage.loadSync() : await storage.load();
+        assert.equal(auth?.marker, "planted");
+        assert.equal(warnings.length, warned ? 1 : 0, `home mode ${homeMode.toString(8)}, ${style}`);
+      } finally {
+        removeHome(home);
+      }
+    }
+  }
+});
+
 test("symlink policy: a save replaces the link's target atomically and keeps the link; load reads through it; delete removes both", { skip: !posix }, async () => {
   const home = makeHome();
   try {

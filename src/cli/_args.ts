@@ -1,0 +1,188 @@
+/**
+ * Argument parsing for the `authkeep` CLI, on `node:util` `parseArgs` (no
+ * dependency). Every command takes the common options; a command adds its own.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../auth-types.ts";
+import { defaultHome } from "../default-home.ts";
+
+/** A mistake on the command line: the CLI prints it with the usage hint and exits 2. */
+export class UsageError extends Error {
+  /** The command whose usage to point at, if any. */
+  readonly command: string | undefined;
+
+  /**
+   * @param message What is wrong with the arguments.
+   * @param command The command, for the `--help` hint.
+   */
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+/** Where the mode came from: `--mode`, `cli_auth_credentials_store` in `<home>/config.toml`, or Codex's default (`file`). */
+export type ModeSource = "flag" | "config" | "default";
+
+/** The options every command understands, resolved. */
+export interface CommonOptions {
+  /** The credentials home, absolute. */
+  home: string;
+  /** The storage mode the user runs with. */
+  mode: AuthCredentialsStoreMode;
+  /** Where {@linkcode CommonOptions.mode} came from. */
+  modeSource: ModeSource;
+  /** Machine-readable output on stdout. */
+  json: boolean;
+  /** Stack traces on errors. */
+  debug: boolean;
+  /** The deadline of one keyring call, in milliseconds. */
+  timeoutMs: number;
+  /** Problems found while resolving the options that are not fatal (e.g. a bad config value). */
+  notes: string[];
+}
+
+/** Default deadline for one keyring call. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+const COMMON_OPTIONS = {
+  home: { type: "string" },
+  mode: { type: "string" },
+  json: { type: "boolean" },
+  debug: { type: "boolean" },
+  timeout: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies OptionSpec;
+
+/** The parsed arguments of one command. */
+export interface ParsedCommand {
+  /** `true` when `--help` was given: print the command's help and nothing else. */
+  help: boolean;
+  /** The raw values of the command's own options. */
+  values: Record<string, string | boolean | undefined>;
+  /** The resolved common options (`undefined` when `help` is set). */
+  common: CommonOptions | undefined;
+}
+
+/**
+ * Parses the arguments after the command name.
+ *
+ * @param command The command, for error messages.
+ * @param argv The arguments after the command.
+ * @param extra The command's own options.
+ * @param env The environment (for `CODEX_HOME`).
+ * @throws {UsageError} for an unknown option, a positional argument or a bad value.
+ */
+export function parseCommand(
+  command: string,
+  argv: readonly string[],
+  extra: OptionSpec = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ParsedCommand {
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...COMMON_OPTIONS, ...extra },
+      strict: true,
+      allowPositionals: true,
+    }) as typeof parsed;
+  } catch (error) {
+    throw new UsageError(cleanParseError(error), command);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { help: true, values, common: undefined };
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, command);
+  }
+  return { help: false, values, common: resolveCommon(command, values, env) };
+}
+
+function resolveCommon(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+  env: Readonly<Record<string, string | undefined>>,
+): CommonOptions {
+  const notes: string[] = [];
+  const homeFlag = values.home;
+  if (homeFlag === "") throw new UsageError("--home needs a directory", command);
+  const home = typeof homeFlag === "string" ? resolve(homeFlag) : defaultHome(env);
+
+  let mode: AuthCredentialsStoreMode;
+  let modeSource: ModeSource;
+  if (typeof values.mode === "string") {
+    mode = checkMode(values.mode, command);
+    modeSource = "flag";
+  } else {
+    const configured = readConfiguredMode(home);
+    if (configured.value !== undefined && isMode(configured.value)) {
+      mode = configured.value;
+      modeSource = "config";
+    } else {
+      if (configured.value !== undefined) {
+        notes.push(
+          `ignoring cli_auth_credentials_store = ${JSON.stringify(configured.value)} in ${configured.path}: expected one of ${AUTH_CREDENTIALS_STORE_MODES.join(", ")}`,
+        );
+      }
+      mode = "file";
+      modeSource = "default";
+    }
+  }
+
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  if (typeof values.timeout === "string") {
+    const parsed = Number(values.timeout);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 600_000) {
+      throw new UsageError(`--timeout must be a whole number of milliseconds between 1 and 600000, not ${JSON.stringify(values.timeout)}`, command);
+    }
+    timeoutMs = parsed;
+  }
+  return { home, mode, modeSource, json: values.json === true, debug: values.debug === true, timeoutMs, notes };
+}
+
+/** Validates a `--mode` (or `--to`) value. */
+export function checkMode(value: string, command: string, flag = "--mode"): AuthCredentialsStoreMode {
+  if (!isMode(value)) {
+    throw new UsageError(`${flag} must be one of ${AUTH_CREDENTIALS_STORE_MODES.join(", ")}, not ${JSON.stringify(value)}`, command);
+  }
+  return value;
+}
+
+function isMode(value: string): value is AuthCredentialsStoreMode {
+  return (AUTH_CREDENTIALS_STORE_MODES as readonly string[]).includes(value);
+}
+
+/**
+ * Reads Codex's `cli_auth_credentials_store` from `<home>/config.toml`: a
+ * top-level `key = "value"` line before the first table header. Anything
+ * more exotic is ignored (the flag always wins).
+ */
+export function readConfiguredMode(home: string): { value: string | undefined; path: string } {
+  const path = join(home, "config.toml");
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return { value: undefined, path };
+  }
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*\[/.test(line)) break;
+    const match = /^\s*cli_auth_credentials_store\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?$/.exec(line);
+    if (match) return { value: match[1] ?? match[2], path };
+  }
+  return { value: undefined, path };
+}
+
+/** `parseArgs` messages are good but mention internals like "ERR_PARSE_ARGS"; keep only the sentence. */
+function cleanParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\. To specify a positional argument starting with a '-'.*$/s, "").trim();
+}

@@ -1,0 +1,313 @@
+/**
+ * `authkeep status`: where this home's credentials are (the file, the
+ * keyring, both or neither), whose they are, and when they expire. Secrets
+ * are only ever shown redacted.
+ *
+ * @module
+ */
+import type { AuthCredentialsStoreMode, AuthDotJson } from "../auth-types.ts";
+import { parseIdToken } from "../id-token.ts";
+import type { CommonOptions } from "./_args.ts";
+import { EXIT, type ExitCode } from "./_exit.ts";
+import { columns, type Output, relativeTime, showSecret } from "./_output.ts";
+import { type CopyState, type ErrorInfo, openStores, readFileCopy, readKeyringCopy, sameCredentials, type Stores } from "./_stores.ts";
+import { diagnoseKeyringError, environmentFacts, type KeyringProblemId } from "./_diagnose.ts";
+
+/** The help text of `authkeep status`. */
+export const STATUS_HELP = `Usage: authkeep status [--home DIR] [--mode MODE] [--json] [--timeout MS] [--debug]
+
+Shows where the credentials for this home are (auth.json, the OS keyring,
+both, or neither), which copy the mode would use, and what they hold:
+account, email, plan, access-token expiry and last refresh. Tokens and keys
+are shown only redacted (first 4 characters and "…"). Warns when the file
+and the keyring hold different credentials.
+
+Exit status: 0 logged in; 3 no credentials for this mode; 4 the store the
+mode reads cannot be reached; 1 the credentials cannot be read.`;
+
+/** What `status` reports about one set of credentials. Secrets are redacted. */
+export interface CredentialsSummary {
+  authMode: string | null;
+  apiKey: string | null;
+  accountId: string | null;
+  email: string | null;
+  plan: string | null;
+  chatgptUserId: string | null;
+  idToken: string | null;
+  accessToken: string | null;
+  accessTokenExpiresAt: string | null;
+  accessTokenExpired: boolean | null;
+  refreshToken: string | null;
+  lastRefresh: string | null;
+  /** Problems reading the JWT claims (never the token itself). */
+  notes: string[];
+}
+
+/** A store in `status --json`. */
+export type StoreReport = {
+  state: CopyState["state"];
+  error?: ErrorInfo;
+  /** For a keyring that cannot be reached: the diagnosed problem (`authkeep doctor` shows the fix). */
+  problem?: { id: KeyringProblemId; summary: string };
+  credentials?: CredentialsSummary;
+};
+
+/** The JSON document `status --json` prints. */
+export interface StatusReport {
+  command: "status";
+  home: string;
+  mode: AuthCredentialsStoreMode;
+  modeSource: CommonOptions["modeSource"];
+  location: "file" | "keyring" | "both" | "neither" | "unknown";
+  stores: {
+    file: StoreReport & { path: string };
+    keyring: StoreReport & { service: string; account: string; backend: string };
+  };
+  diverged: boolean;
+  active: "file" | "keyring" | null;
+  credentials: CredentialsSummary | null;
+  warnings: string[];
+}
+
+/** Summarizes credentials with every secret redacted. */
+export function summarize(auth: AuthDotJson, now: number = Date.now()): CredentialsSummary {
+  const notes: string[] = [];
+  const tokens = auth.tokens;
+  let claims: ReturnType<typeof parseIdToken> | undefined;
+  if (tokens) {
+    try {
+      claims = parseIdToken(tokens.id_token);
+    } catch (error) {
+      notes.push(`id_token: ${(error as Error).message}`);
+    }
+  }
+  let expires: Date | undefined;
+  if (tokens) {
+    try {
+      expires = parseIdToken(tokens.access_token).exp;
+    } catch {
+      notes.push("access_token is not a JWT; its expiry is unknown");
+    }
+  }
+  return {
+    authMode: typeof auth.auth_mode === "string" ? auth.auth_mode : tokens ? "chatgpt" : auth.OPENAI_API_KEY ? "apikey" : null,
+    apiKey: showSecret(auth.OPENAI_API_KEY),
+    accountId: tokens?.account_id ?? claims?.chatgptAccountId ?? null,
+    email: claims?.email ?? null,
+    plan: claims?.chatgptPlanType ?? null,
+    chatgptUserId: claims?.chatgptUserId ?? null,
+    idToken: showSecret(tokens?.id_token),
+    accessToken: showSecret(tokens?.access_token),
+    accessTokenExpiresAt: expires ? expires.toISOString() : null,
+    accessTokenExpired: expires ? expires.getTime() <= now : null,
+    refreshToken: showSecret(tokens?.refresh_token),
+    lastRefresh: typeof auth.last_refresh === "string" ? auth.last_refresh : null,
+    notes,
+  };
+}
+
+/** Which copy `mode` would load, following the library's rules (auto: keyring first, the file when strictly newer). */
+export function activeCopy(mode: AuthCredentialsStoreMode, file: CopyState, keyring: CopyState): "file" | "keyring" | null {
+  if (mode === "ephemeral") return null;
+  if (mode === "file") return file.state === "present" ? "file" : null;
+  if (mode === "keyring") return keyring.state === "present" ? "keyring" : null;
+  if (keyring.state === "present") {
+    if (file.state === "present" && isStrictlyNewer(file.auth, keyring.auth)) return "file";
+    return "keyring";
+  }
+  return file.state === "present" ? "file" : null;
+}
+
+function isStrictlyNewer(candidate: AuthDotJson, reference: AuthDotJson): boolean {
+  if (candidate.last_refresh === undefined) return false;
+  if (reference.last_refresh === undefined) return true;
+  return Date.parse(candidate.last_refresh) > Date.parse(reference.last_refresh);
+}
+
+/** Runs `authkeep status`. */
+export async function runStatus(common: CommonOptions, out: Output, stores: Stores = openStores(common.home, common.timeoutMs)): Promise<ExitCode> {
+  const stop = out.progress("reading the credentials");
+  const [file, keyring] = await Promise.all([readFileCopy(stores), readKeyringCopy(stores)]);
+  stop();
+  const report = buildReport(common, stores, file, keyring);
+  const code = exitCodeFor(common.mode, file, keyring, report.active);
+  if (out.json) out.document(report);
+  else printReport(out, report, common);
+  for (const warning of report.warnings) out.warning(warning);
+  return code;
+}
+
+function buildReport(common: CommonOptions, stores: Stores, file: CopyState, keyring: CopyState): StatusReport {
+  const warnings: string[] = [];
+  const present = (c: CopyState) => c.state === "present";
+  const keyringUnknown = keyring.state !== "present" && keyring.state !== "absent";
+  const location = present(file) && present(keyring)
+    ? "both"
+    : present(file)
+    ? "file"
+    : present(keyring)
+    ? "keyring"
+    : keyringUnknown || file.state !== "absent"
+    ? "unknown"
+    : "neither";
+  const diverged = file.state === "present" && keyring.state === "present" && !sameCredentials(file.auth, keyring.auth);
+  const active = activeCopy(common.mode, file, keyring);
+  if (diverged) {
+    const newer = newerOf(file, keyring);
+    warnings.push(
+      `auth.json and the keyring hold different credentials${newer ? ` (the ${newer} copy was refreshed more recently)` : ""}; ` +
+        `mode ${common.mode} uses ${active === null ? "neither" : `the ${active} copy`}. ` +
+        `To keep one: \`authkeep migrate --to keyring --force\` keeps the file's credentials (in the keyring), ` +
+        `\`authkeep migrate --to file --force\` keeps the keyring's (in auth.json).`,
+    );
+  } else if (location === "both") {
+    warnings.push("the same credentials are stored twice (auth.json and the keyring); `authkeep migrate --to keyring` keeps only the keyring copy");
+  }
+  if (common.mode === "file" && location === "keyring") {
+    warnings.push("the credentials are in the keyring, but mode file reads only auth.json; use --mode keyring or auto, or `authkeep migrate --to file`");
+  }
+  if (common.mode === "keyring" && location === "file") {
+    warnings.push("the credentials are in auth.json, but mode keyring ignores the file; run `authkeep migrate --to keyring`");
+  }
+  if (common.mode === "ephemeral") {
+    warnings.push("ephemeral credentials live only in the memory of the process that saved them; this command cannot see them");
+  }
+  const activeState = active === "file" ? file : active === "keyring" ? keyring : undefined;
+  const credentials = activeState?.state === "present" ? summarize(activeState.auth) : null;
+  if (credentials?.accessTokenExpired) warnings.push("the access token has expired; it is refreshed on next use (AuthManager)");
+  return {
+    command: "status",
+    home: common.home,
+    mode: common.mode,
+    modeSource: common.modeSource,
+    location,
+    stores: {
+      file: { path: stores.filePath, ...storeReport(file) },
+      keyring: { service: stores.service, account: stores.account, backend: stores.keyring.backend ?? "unknown", ...storeReport(keyring, stores.timeoutMs) },
+    },
+    diverged,
+    active,
+    credentials,
+    warnings,
+  };
+}
+
+function storeReport(copy: CopyState, keyringTimeoutMs?: number): StoreReport {
+  if (copy.state === "present") return { state: copy.state, credentials: summarize(copy.auth) };
+  if (copy.state === "absent") return { state: copy.state };
+  if (keyringTimeoutMs !== undefined && copy.state !== "unreadable") {
+    const problem = diagnoseKeyringError(copy.error, environmentFacts(), keyringTimeoutMs);
+    return { state: copy.state, error: copy.error, problem: { id: problem.id, summary: problem.summary } };
+  }
+  return { state: copy.state, error: copy.error };
+}
+
+function newerOf(file: CopyState, keyring: CopyState): "file" | "keyring" | undefined {
+  if (file.state !== "present" || keyring.state !== "present") return undefined;
+  if (isStrictlyNewer(file.auth, keyring.auth)) return "file";
+  if (isStrictlyNewer(keyring.auth, file.auth)) return "keyring";
+  return undefined;
+}
+
+/** The exit status mirrors what `createAuthStorage({ mode }).load()` would give. */
+function exitCodeFor(mode: AuthCredentialsStoreMode, file: CopyState, keyring: CopyState, active: "file" | "keyring" | null): ExitCode {
+  if (active !== null) return EXIT.ok;
+  if (mode === "ephemeral") return EXIT.nothingStored;
+  const primary = mode === "keyring" ? keyring : file;
+  if (mode === "auto" && keyring.state !== "present" && keyring.state !== "absent") {
+    // auto falls back to the file when the keyring fails.
+    return file.state === "absent" ? EXIT.nothingStored : file.state === "present" ? EXIT.ok : EXIT.failure;
+  }
+  switch (primary.state) {
+    case "absent":
+      return EXIT.nothingStored;
+    case "unavailable":
+    case "locked":
+      return EXIT.unavailable;
+    default:
+      return EXIT.failure;
+  }
+}
+
+function printReport(out: Output, report: StatusReport, common: CommonOptions): void {
+  const c = out.color;
+  const source = { flag: "--mode", config: "config.toml", default: "default" }[common.modeSource];
+  out.line(`${c.bold("home")}  ${report.home}`);
+  out.line(`${c.bold("mode")}  ${report.mode} ${c.dim(`(${source})`)}`);
+  out.line();
+  const f = report.stores.file;
+  const k = report.stores.keyring;
+  out.line(c.bold("Where"));
+  for (const line of columns([
+    ["file", stateText(out, f.state, report.active === "file"), f.path, detailText(f)],
+    ["keyring", stateText(out, k.state, report.active === "keyring"), `${k.backend}: "${k.service}" / ${k.account}`, detailText(k)],
+  ])) out.line(line);
+  out.line();
+  const summary = report.credentials;
+  if (summary === null) {
+    out.line(notLoggedInText(report));
+    return;
+  }
+  out.line(c.bold(`Credentials ${c.dim(`(${report.active} copy)`)}`));
+  const rows: string[][] = [["auth mode", summary.authMode ?? "unknown"]];
+  if (summary.accountId !== null) rows.push(["account", summary.accountId]);
+  if (summary.email !== null) rows.push(["email", summary.email]);
+  if (summary.plan !== null) rows.push(["plan", summary.plan]);
+  if (summary.accessToken !== null) {
+    let expiry = "expiry unknown";
+    if (summary.accessTokenExpiresAt !== null) {
+      const at = new Date(summary.accessTokenExpiresAt);
+      const when = `${summary.accessTokenExpired ? "expired" : "expires"} ${summary.accessTokenExpiresAt} (${relativeTime(at)})`;
+      expiry = summary.accessTokenExpired ? c.warn(when) : when;
+    }
+    rows.push(["access token", `${summary.accessToken}  ${expiry}`]);
+  }
+  if (summary.refreshToken !== null) rows.push(["refresh token", summary.refreshToken]);
+  if (summary.idToken !== null) rows.push(["id token", summary.idToken]);
+  rows.push(["API key", summary.apiKey ?? "none"]);
+  if (summary.lastRefresh !== null) {
+    const at = new Date(summary.lastRefresh);
+    rows.push(["last refresh", Number.isNaN(at.getTime()) ? summary.lastRefresh : `${summary.lastRefresh} (${relativeTime(at)})`]);
+  }
+  for (const line of columns(rows)) out.line(line);
+  for (const note of summary.notes) out.line(c.dim(`  note: ${note}`));
+}
+
+function notLoggedInText(report: StatusReport): string {
+  const { file, keyring } = report.stores;
+  if (report.mode === "ephemeral") return "Mode ephemeral keeps credentials only in the memory of the process that saved them.";
+  if (report.location === "neither") return "Not logged in: no credentials are stored for this home.";
+  const primary = report.mode === "keyring" ? keyring : file;
+  const other = report.mode === "keyring" ? file : keyring;
+  if (report.mode === "auto" && keyring.state !== "present" && keyring.state !== "absent" && file.state === "absent") {
+    return "Not logged in for mode auto: no auth.json, and the keyring could not be checked.";
+  }
+  if (primary.state === "absent") {
+    const name = report.mode === "keyring" ? "the keyring" : "auth.json";
+    return other.state === "present"
+      ? `Not logged in for mode ${report.mode}: nothing in ${name} (the credentials are elsewhere; see the warning below).`
+      : `Not logged in for mode ${report.mode}: nothing in ${name}${other.state === "absent" ? "" : `, and the ${report.mode === "keyring" ? "file" : "keyring"} could not be checked`}.`;
+  }
+  return `The credentials for mode ${report.mode} cannot be read (${primary.state}).`;
+}
+
+function stateText(out: Output, state: CopyState["state"], active: boolean): string {
+  const c = out.color;
+  switch (state) {
+    case "present":
+      return active ? c.ok("present (in use)") : c.ok("present");
+    case "absent":
+      return c.dim("absent");
+    case "unavailable":
+    case "locked":
+      return c.warn(state);
+    default:
+      return c.bad(state);
+  }
+}
+
+function detailText(store: StoreReport): string {
+  if (store.state === "present") return store.credentials?.lastRefresh ? `last_refresh ${store.credentials.lastRefresh}` : "";
+  if (store.problem) return `${store.problem.summary} (\`authkeep doctor\` shows the fix)`;
+  return store.error?.message ?? "";
+}

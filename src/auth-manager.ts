@@ -496,9 +496,11 @@ export class AuthManager {
           reason: "transient",
         }));
       }
-      await this.#storage.save(merged.auth);
-      // No read-back: the codec round-trips exactly, and waiters in other processes are blocked on us.
+      // Cache first: the old refresh token is spent now, so if the save fails this process at
+      // least keeps working with the new tokens (the save error is still thrown).
       this.#setCached(merged.auth);
+      // No read-back: the codec round-trips exactly, and waiters in other processes are blocked on us.
+      await this.#storage.save(merged.auth);
       return { auth: merged.auth, via: "network" };
     } finally {
       await waited.handle?.release().catch(() => {});

@@ -165,6 +165,32 @@ test("refreshToken(): a permanent failure is remembered until the stored auth ch
   assert.equal(server.refreshCount, 2);
 });
 
+test("refreshToken(): when saving the new tokens fails, the error is thrown and this process keeps the new tokens", async (t) => {
+  const { server, storage } = await setup(t);
+  const login = server.login("acct-1");
+  await storage.save(login);
+  const failing: AuthStorage = {
+    mode: storage.mode,
+    home: storage.home!,
+    load: () => storage.load(),
+    save: async () => {
+      throw new Error("disk full");
+    },
+    delete: () => storage.delete(),
+    loadSync: () => storage.loadSync(),
+    saveSync: () => {
+      throw new Error("disk full");
+    },
+    deleteSync: () => storage.deleteSync(),
+  };
+  const m = new AuthManager({ storage: failing, refresher: new HttpTokenRefresher({ url: server.url }) });
+  await m.auth();
+  await assert.rejects(m.refreshToken(), { message: "disk full" });
+  const auth = await m.auth();
+  assert.notEqual(auth?.tokens?.refresh_token, login.tokens!.refresh_token);
+  assert.equal((await storage.load())?.tokens?.refresh_token, login.tokens!.refresh_token);
+});
+
 test("refreshToken(): concurrent callers in one process share one refresh", async (t) => {
   const { server, storage, manager } = await setup(t);
   await storage.save(server.login("acct-1"));

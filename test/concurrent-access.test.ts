@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
-import { envCount, makeHome, removeHome } from "./support/hardening-env.ts";
+import { envCount, makeHome, removeHome, slowTestsOff } from "./support/hardening-env.ts";
 import { runConcurrencyTrial } from "./support/hardening-concurrency.ts";
 
 test("8 processes saving and loading one home never see a torn or mixed auth.json", { timeout: 240_000 }, async () => {
@@ -29,3 +29,39 @@ test("8 processes saving and loading one home never see a torn or mixed auth.jso
     removeHome(home);
   }
 });
+
+/** Whether the platform keyring answers here (the suite's private gnome-keyring on Linux). */
+async function keyringReason(): Promise<string | false> {
+  try {
+    const { defaultKeyringStore } = await import("../src/index.ts");
+    const keyring = defaultKeyringStore();
+    await keyring.save("authkeep hardening probe", "probe", "probe");
+    await keyring.delete("authkeep hardening probe", "probe");
+    return false;
+  } catch (error) {
+    return `no working keyring here (${(error as Error).name})`;
+  }
+}
+
+for (const mode of ["keyring", "auto"] as const) {
+  test(`${mode} mode: processes saving and loading one home through the real keyring never see a torn or mixed value`, { timeout: 240_000 }, async (t) => {
+    const reason = slowTestsOff ? "slow tests disabled" : await keyringReason();
+    if (reason) return t.skip(reason);
+    const processes = envCount("AUTHKEEP_CONCURRENT_PROCESSES", 8);
+    const ops = Math.max(1, Math.round(envCount("AUTHKEEP_CONCURRENT_OPS", 150) / 3));
+    const seed = envCount("AUTHKEEP_SEED", Date.now() % 2 ** 31);
+    const home = makeHome();
+    try {
+      const figures = await runConcurrencyTrial(home, processes, ops, seed, mode);
+      process.stdout.write(`# concurrent-access ${mode} (seed ${seed}): ${JSON.stringify(figures)}\n`);
+      assert.deepEqual(figures.otherErrors, []);
+      assert.equal(figures.parseFailures, 0, "loads that failed to parse");
+      assert.equal(figures.mixedVersions, 0, "values mixing two writers");
+      assert.equal(figures.leftoverTemps, 0, "temp files left behind");
+    } finally {
+      const { createAuthStorage } = await import("../src/index.ts");
+      await createAuthStorage({ home, mode: "keyring" }).delete().catch(() => {});
+      removeHome(home);
+    }
+  });
+}

@@ -27,16 +27,17 @@ export interface ConcurrencyFigures {
   leftoverTemps: number;
 }
 
-/** Runs `processes` workers with `opsPerProcess` operations each on `home`. */
+/** Runs `processes` workers with `opsPerProcess` operations each on `home`, in `mode`. */
 export async function runConcurrencyTrial(
   home: string,
   processes: number,
   opsPerProcess: number,
   seed: number,
+  mode: "file" | "keyring" | "auto" = "file",
 ): Promise<ConcurrencyFigures> {
   const runs = Array.from({ length: processes }, (_, id) =>
     new Promise<string>((resolve, reject) => {
-      const [command, args] = childCommand(fixturePath("hardening-worker"), [home, String(id), String(opsPerProcess), String(seed)]);
+      const [command, args] = childCommand(fixturePath("hardening-worker"), [home, String(id), String(opsPerProcess), String(seed), mode]);
       const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: childEnv() });
       let out = "";
       let err = "";

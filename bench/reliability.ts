@@ -62,6 +62,33 @@ try {
   removeHome(home);
 }
 
+// The same through the real keyring (auto mode), where one answers.
+let keyringWorks = false;
+try {
+  const { defaultKeyringStore } = await import("../src/index.ts");
+  const probe = defaultKeyringStore();
+  await probe.save("authkeep hardening probe", "probe", "probe");
+  await probe.delete("authkeep hardening probe", "probe");
+  keyringWorks = true;
+} catch {
+  rows.push(["concurrent access through the keyring", "skipped", "no working keyring here"]);
+}
+if (keyringWorks) {
+  home = makeHome();
+  try {
+    const auto = await runConcurrencyTrial(home, processes, Math.max(1, Math.round(ops / 3)), seed, "auto");
+    rows.push([
+      "parse failures through the real keyring, auto mode (goal 0)",
+      String(auto.parseFailures + auto.mixedVersions + auto.otherErrors.length),
+      `${processes} × ${Math.max(1, Math.round(ops / 3))} operations: ${auto.saves} saves, ${auto.loads} loads`,
+    ]);
+  } finally {
+    const { createAuthStorage } = await import("../src/index.ts");
+    await createAuthStorage({ home, mode: "keyring" }).delete().catch(() => {});
+    removeHome(home);
+  }
+}
+
 const fuzz = /fuzz-codec \(seed \d+\): (\d+) cases/.exec(testOutput("fuzz-codec"));
 rows.push(["fuzz cases (parseAuthJson, parseIdToken, serializeAuthJson, bytes on disk)", fuzz?.[1] ?? "run failed", "round-trip identity, only AuthFormatError, no prototype pollution"]);
 const leaks = /secret-leaks: (\d+) surfaces checked, (\d+) canaries found/.exec(testOutput("secret-leaks"));

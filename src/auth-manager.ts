@@ -541,8 +541,14 @@ export class AuthManager {
     const authFile = this.#storage.fileName ?? "auth.json";
     const waiter = lock.waiter([basename(lock.path), authFile]);
     try {
-      for (;;) {
-        // Storage first: after a release every waiter finds the new tokens without queueing for the lock.
+      for (let round = 0; ; round++) {
+        // The first round goes straight for the lock (the holder re-reads the storage inside it anyway,
+        // so the network request starts one read sooner); later rounds look at the storage first, so
+        // after a release every waiter finds the new tokens without queueing for the lock.
+        if (round === 0) {
+          const handle = await lock.tryAcquire();
+          if (handle) return { handle };
+        }
         let fresh: AuthDotJson | null | undefined;
         try {
           fresh = await this.#storage.load();
@@ -556,8 +562,10 @@ export class AuthManager {
             return { adopted: fresh };
           }
         }
-        const handle = await lock.tryAcquire();
-        if (handle) return { handle };
+        if (round > 0) {
+          const handle = await lock.tryAcquire();
+          if (handle) return { handle };
+        }
         const waited = Date.now() - start;
         if (waited >= lock.timeoutMs) throw new LockTimeoutError(lock.path, waited, (await lock.holder()) ?? undefined);
         await waiter.sleep(pause + Math.random() * pause);

@@ -1,0 +1,190 @@
+/**
+ * The Linux backend's one D-Bus connection, `SecretService` proxy and
+ * encrypted session per process (per round-trip timeout), opened on first use
+ * and reopened when it goes stale (the daemon restarted, the bus went away and
+ * came back).
+ *
+ * A session also remembers, per entry, the object path of its item, and
+ * watches the Secret Service's `ItemCreated` signals, so that:
+ * - a load of a remembered entry is one round trip (`GetSecret` on the item);
+ * - a save of a remembered entry is one round trip (`SetSecret` on the path)
+ *   as long as no item was created anywhere since the search that found that
+ *   item alone; otherwise the save searches again (and removes duplicates).
+ *
+ * Signals are delivered on glib's global default main context, which nothing
+ * in a JS runtime iterates; {@linkcode drainSignals} dispatches what is
+ * pending, without blocking, on the main thread at the start of every call.
+ *
+ * @module
+ */
+import { type Flow, io } from "../src/_flow.ts";
+import type { Libsecret, Pointer } from "./_libsecret-ffi.ts";
+import { FIX, isStaleConnectionError, keyringError } from "./_libsecret-errors.ts";
+import { call, type Connected, type FlowContext, takeString, throwGError } from "./_libsecret-calls.ts";
+
+/** An open session: the connection, and what it remembers about entries. */
+export interface Session extends Connected {
+  /** Entry key → its item's path, and the {@linkcode Session.itemsCreated} count before the search that found it alone (-1: not alone). */
+  readonly paths: Map<string, { path: string; checkedAt: number }>;
+  /** How many `ItemCreated` signals this session has seen. */
+  itemsCreated: number;
+  /** The signal subscription, for unsubscribing. */
+  readonly subscription: number;
+  /** Flows using this session now. */
+  users: number;
+  /** Dropped after a stale-connection error; freed once unused. */
+  retired: boolean;
+}
+
+/** Remembered item paths per session; the oldest is forgotten beyond this. */
+const MAX_REMEMBERED_PATHS = 256;
+const G_BUS_TYPE_SESSION = 2;
+const G_DBUS_CALL_FLAGS_NONE = 0;
+const G_DBUS_SIGNAL_FLAGS_NONE = 0;
+const SECRET_SERVICE_NONE = 0;
+const SECRETS_BUS_NAME = "org.freedesktop.secrets";
+const SECRETS_PATH = "/org/freedesktop/secrets";
+const COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection";
+
+const sessions = new Map<number, Session>();
+/** Sessions by the id passed as the signal callback's `user_data`. */
+const watched = new Map<bigint, Session>();
+let nextWatchId = 1n;
+/** The one `GDBusSignalCallback` of this module, registered once with koffi and never released. */
+let signalCallback: bigint | undefined;
+
+/** Remembers `path` as the item of `key`; `checkedAt` is -1 unless a search found it alone. */
+export function remember(session: Session, key: string, path: string, checkedAt: number): void {
+  session.paths.delete(key);
+  session.paths.set(key, { path, checkedAt });
+  if (session.paths.size > MAX_REMEMBERED_PATHS) {
+    const oldest = session.paths.keys().next().value;
+    if (oldest !== undefined) session.paths.delete(oldest);
+  }
+}
+
+/**
+ * Dispatches what glib queued on its global default main context: our
+ * `ItemCreated` signals, and GDBus's "closed" notification of a dead bus
+ * connection (which holds a reference to it; until it runs, glib keeps
+ * handing out the dead connection as the session bus). Never blocks.
+ */
+export function drainSignals(lib: Libsecret): void {
+  for (let i = 0; i < 256 && lib.g_main_context_iteration(null, 0); i++);
+}
+
+/**
+ * Runs `body` with the session, opening it if needed. If the connection or
+ * the session turns out to be stale, it is dropped and `body` runs once more
+ * on a fresh one.
+ */
+export function* withSession<T>(context: FlowContext, body: (session: Session) => Flow<T>): Flow<T> {
+  drainSignals(context.lib);
+  for (let attempt = 0; ; attempt++) {
+    const session = yield* openSession(context);
+    session.users++;
+    try {
+      return yield* body(session);
+    } catch (error) {
+      if (attempt > 0 || !(isStaleConnectionError(error) || ownerChanged(context.lib, session))) throw error;
+      retire(context.lib, session);
+    } finally {
+      session.users--;
+      if (session.retired && session.users === 0) free(context.lib, session);
+    }
+  }
+}
+
+/**
+ * Whether org.freedesktop.secrets now has another owner than the daemon the
+ * session was opened with (it restarted). The proxy follows the new owner, but
+ * our encrypted session and item paths belong to the old daemon. No round trip.
+ */
+function ownerChanged(lib: Libsecret, session: Session): boolean {
+  return takeString(lib, lib.g_dbus_proxy_get_name_owner(session.service) as Pointer) !== session.owner;
+}
+
+function retire(lib: Libsecret, session: Session): void {
+  session.retired = true;
+  for (const [key, value] of sessions) if (value === session) sessions.delete(key);
+  if (session.users === 0) free(lib, session);
+}
+
+function free(lib: Libsecret, session: Session): void {
+  session.paths.clear();
+  for (const [id, value] of watched) if (value === session) watched.delete(id);
+  lib.g_dbus_connection_signal_unsubscribe(session.connection, session.subscription);
+  lib.g_object_unref(session.service);
+  lib.g_object_unref(session.connection);
+  drainSignals(lib);
+}
+
+function onCollectionSignal(
+  _connection: unknown,
+  _sender: unknown,
+  _path: unknown,
+  _interface: unknown,
+  signal: string | null,
+  _parameters: unknown,
+  userData: unknown,
+): void {
+  if (signal !== "ItemCreated") return;
+  const session = watched.get(BigInt(userData as bigint | number));
+  if (session !== undefined) session.itemsCreated++;
+}
+
+function* openSession(context: FlowContext): Flow<Session> {
+  const current = sessions.get(context.roundTripMs);
+  if (current !== undefined && !current.retired) return current;
+  const { lib } = context;
+  const what = "connecting to the Secret Service";
+  const error: [Pointer] = [null];
+  const connection = yield* io(call<Pointer>(lib.g_bus_get_sync, G_BUS_TYPE_SESSION, context.cancellable, error));
+  throwGError(lib, error, what);
+  if (!connection) throw keyringError("unavailable", what, FIX.noBus);
+  let service: Pointer = null;
+  let owner: string;
+  try {
+    // glib's shared connection would raise(SIGTERM) in this process when the bus goes away.
+    lib.g_dbus_connection_set_exit_on_close(connection, 0);
+    // A ping with our own timeout first: building the proxy below uses GDBus's 25 s default.
+    const pong = yield* io(call<Pointer>(
+      lib.g_dbus_connection_call_sync,
+      connection, SECRETS_BUS_NAME, SECRETS_PATH, "org.freedesktop.DBus.Peer", "Ping",
+      null, null, G_DBUS_CALL_FLAGS_NONE, context.roundTripMs, context.cancellable, error,
+    ));
+    if (pong) lib.g_variant_unref(pong);
+    throwGError(lib, error, what);
+    service = yield* io(call<Pointer>(
+      lib.secret_service_open_sync, lib.secretServiceType, null, SECRET_SERVICE_NONE, context.cancellable, error,
+    ));
+    throwGError(lib, error, what);
+    if (!service) throw keyringError("unavailable", what, FIX.noService);
+    lib.g_dbus_proxy_set_default_timeout(service, context.roundTripMs);
+    yield* io(call<number>(lib.secret_service_ensure_session_sync, service, context.cancellable, error));
+    throwGError(lib, error, what);
+    owner = takeString(lib, lib.g_dbus_proxy_get_name_owner(service) as Pointer) ?? "";
+    if (owner === "") throw keyringError("unavailable", what, FIX.noService);
+  } catch (thrown) {
+    if (service) lib.g_object_unref(service);
+    lib.g_object_unref(connection);
+    throw thrown;
+  }
+  const raced = sessions.get(context.roundTripMs); // another async call opened one meanwhile
+  if (raced !== undefined && !raced.retired) {
+    lib.g_object_unref(service);
+    lib.g_object_unref(connection);
+    return raced;
+  }
+  // Called on the main thread (flows run there; only their C calls go to workers), so the
+  // callback is queued on the global default main context that drainSignals() iterates.
+  signalCallback ??= lib.koffi.register(onCollectionSignal, lib.GDBusSignalCallback) as bigint;
+  const watchId = nextWatchId++;
+  const subscription = lib.g_dbus_connection_signal_subscribe(
+    connection, owner, COLLECTION_INTERFACE, "ItemCreated", null, null, G_DBUS_SIGNAL_FLAGS_NONE, signalCallback, watchId, null,
+  ) as number;
+  const session: Session = { connection, service, owner, paths: new Map(), itemsCreated: 0, subscription, users: 0, retired: false };
+  watched.set(watchId, session);
+  sessions.set(context.roundTripMs, session);
+  return session;
+}

@@ -560,6 +560,10 @@ describe("libsecret failure modes (private daemons, child processes)", { skip: F
       expectError(syncAnswer, "unavailable", "loadSync");
       assert.ok(syncAnswer.elapsedMs >= 1400 && syncAnswer.elapsedMs < 5000, `loadSync() took ${syncAnswer.elapsedMs} ms`);
       assert.equal(syncAnswer.error?.code, "g-io-error-quark:24");
+      // An entry never seen before needs a search (through libsecret's proxy): bounded the same way.
+      const searchAnswer = await child.send(storeCall("deleteSync", s, account(), "v", options));
+      expectError(searchAnswer, "unavailable", "deleteSync of an unknown entry");
+      assert.ok(searchAnswer.elapsedMs >= 1400 && searchAnswer.elapsedMs < 5000, `deleteSync() took ${searchAnswer.elapsedMs} ms`);
       const saveAnswer = await child.send(storeCall("save", s, a, "w", options));
       expectError(saveAnswer, "unavailable", "save");
       process.kill(pid, "SIGCONT");

@@ -47,7 +47,7 @@
  *
  * ## Time bounds
  *
- * - Async methods run each blocking libsecret call on a koffi worker thread
+ * - Async methods run each blocking libsecret/GDBus call on a koffi worker thread
  *   with a `GCancellable` that is cancelled at the deadline (`timeoutMs`,
  *   default 5000): the promise rejects then, and the event loop keeps running.
  *   A save that times out may or may not have reached the daemon.
@@ -70,6 +70,17 @@
  *   that found that item alone; otherwise it searches again and removes any
  *   duplicate, as on a first save. An item whose attributes another program
  *   edits until they match (no new item) is only noticed at that next search.
+ *
+ * ## Why not libsecret's password API
+ *
+ * `secret_password_{lookupv,storev,clearv}_sync` are not variadic either, but
+ * they cannot do the above: lookup returns NULL alike for locked, missing
+ * and absent; store is "create with replace", which adds a second item next
+ * to one written by `@napi-rs/keyring` (no `target` attribute); every lookup
+ * searches (two round trips, 1.2x `@napi-rs/keyring`'s time); and the
+ * service-level `GetSecrets` they use leaks about the secret's size per call
+ * in libsecret 0.20.5. The C calls used instead are listed in
+ * `_libsecret-ffi.ts`, all non-variadic.
  *
  * @module
  */
@@ -115,7 +126,6 @@ const DEFAULT_SYNC_TIMEOUT_MS = 2000;
 /** How often a flow retries when an item vanishes under it (another process deleted it). */
 const MAX_ATTEMPTS = 3;
 
-
 /**
  * Creates the Linux keyring store (freedesktop Secret Service through
  * libsecret). Creating it loads nothing; koffi and libsecret are loaded on
@@ -127,10 +137,10 @@ const MAX_ATTEMPTS = 3;
  * is accepted and means about 24.8 days, the longest timer).
  * @example Basic usage
  * ```ts
- * import { createAuthStorage, defaultKeyringStore } from "authkeep";
+ * import { createAuthStorage, createLinuxKeyringStore } from "authkeep";
  *
- * // defaultKeyringStore() is this store on Linux.
- * const keyring = defaultKeyringStore({ timeoutMs: 2000 });
+ * // defaultKeyringStore() returns this store on Linux.
+ * const keyring = createLinuxKeyringStore({ timeoutMs: 2000, syncTimeoutMs: 1000 });
  * const storage = createAuthStorage({ home: "/tmp/authkeep-example", mode: "auto", keyring });
  * console.log(await storage.load());
  * ```

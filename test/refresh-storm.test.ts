@@ -41,7 +41,8 @@ function keyringProblemOrNull(): string | null {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }`;
-  const probe = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 30_000 });
+  const args = "Deno" in globalThis ? ["eval", code] : "Bun" in globalThis ? ["-e", code] : ["--input-type=module", "-e", code];
+  const probe = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 30_000 });
   if (probe.stdout === "ok") return null;
   return probe.stdout || `probe exited with ${probe.signal ?? probe.status}`;
 }

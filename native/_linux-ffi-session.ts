@@ -1,0 +1,212 @@
+/**
+ * The Linux backend's one D-Bus connection, `SecretService` proxy and
+ * encrypted session per process (per round-trip timeout), opened on first use
+ * and reopened when it goes stale (the daemon restarted, the bus went away and
+ * came back).
+ *
+ * A session also remembers, per entry, the object path of its item, and
+ * watches the Secret Service's `ItemCreated` signals, so that:
+ * - a load of a remembered entry is one round trip (`GetSecret` on the item);
+ * - a save of a remembered entry is one round trip (`SetSecret` on the path)
+ *   as long as no item was created anywhere since the search that found that
+ *   item alone; otherwise the save searches again (and removes duplicates).
+ *
+ * Signals are delivered on glib's global default main context, which nothing
+ * in a JS runtime iterates; {@linkcode drainSignals} dispatches what is
+ * pending, without blocking, on the main thread at the start of every call.
+ *
+ * This is `_libsecret-session.ts` ported onto the FFI provider interface
+ * (`ffi/`); sessions are kept per provider, since each provider has its own
+ * pointer representation.
+ *
+ * One difference: only koffi gets the `ItemCreated` subscription. glib may
+ * run a signal callback on whichever thread happens to iterate the context,
+ * including the worker thread of an async call; koffi hands such a call to
+ * the JS thread, but a `Deno.UnsafeCallback` or a bun `JSCallback` called
+ * there crashes the runtime (seen with Deno 2.9.6: "Check failed:
+ * IsOnCentralStack()"). Without the subscription nothing tells the session
+ * that no duplicate item appeared, so a save on Deno and Bun always searches
+ * first (two round trips instead of one); loads are unchanged.
+ *
+ * @module
+ */
+import { type Flow, io } from "../src/_flow.ts";
+import type { LibsecretFfi } from "./_linux-ffi-bindings.ts";
+import type { NativeCallback } from "./ffi/index.ts";
+import { FIX, isStaleConnectionError, keyringError } from "./_libsecret-errors.ts";
+import { call, type Connected, type FlowContext, type Pointer, takeString, throwGError } from "./_linux-ffi-calls.ts";
+
+/** An open session: the connection, and what it remembers about entries. */
+export interface Session extends Connected {
+  /** Entry key → its item's path, and the {@linkcode Session.itemsCreated} count before the search that found it alone (-1: not alone). */
+  readonly paths: Map<string, { path: string; checkedAt: number }>;
+  /** How many `ItemCreated` signals this session has seen. */
+  itemsCreated: number;
+  /** The signal subscription, for unsubscribing; 0 when there is none (providers other than koffi). */
+  readonly subscription: number;
+  /** Flows using this session now. */
+  users: number;
+  /** Dropped after a stale-connection error; freed once unused. */
+  retired: boolean;
+}
+
+/** Remembered item paths per session; the oldest is forgotten beyond this. */
+const MAX_REMEMBERED_PATHS = 256;
+const G_BUS_TYPE_SESSION = 2;
+const G_DBUS_CALL_FLAGS_NONE = 0;
+const G_DBUS_SIGNAL_FLAGS_NONE = 0;
+const SECRET_SERVICE_NONE = 0;
+const SECRETS_BUS_NAME = "org.freedesktop.secrets";
+const SECRETS_PATH = "/org/freedesktop/secrets";
+const COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection";
+
+/** Open sessions by provider and round-trip timeout. */
+const sessions = new Map<string, Session>();
+/** Sessions by the id passed as the signal callback's `user_data`. */
+const watched = new Map<bigint, Session>();
+let nextWatchId = 1n;
+/** The `GDBusSignalCallback` of this module, one per provider, created once and never released. */
+const signalCallbacks = new Map<string, NativeCallback>();
+
+/** Remembers `path` as the item of `key`; `checkedAt` is -1 unless a search found it alone. */
+export function remember(session: Session, key: string, path: string, checkedAt: number): void {
+  session.paths.delete(key);
+  // Unwatched, a remembered item can never be known to be the only match: saves search again.
+  session.paths.set(key, { path, checkedAt: session.subscription === 0 ? -1 : checkedAt });
+  if (session.paths.size > MAX_REMEMBERED_PATHS) {
+    const oldest = session.paths.keys().next().value;
+    if (oldest !== undefined) session.paths.delete(oldest);
+  }
+}
+
+/**
+ * Dispatches what glib queued on its global default main context: our
+ * `ItemCreated` signals, and GDBus's "closed" notification of a dead bus
+ * connection (which holds a reference to it; until it runs, glib keeps
+ * handing out the dead connection as the session bus). Never blocks.
+ */
+export function drainSignals(lib: LibsecretFfi): void {
+  for (let i = 0; i < 256 && lib.g_main_context_iteration(null, 0); i++);
+}
+
+/**
+ * Runs `body` with the session, opening it if needed. If the connection or
+ * the session turns out to be stale, it is dropped and `body` runs once more
+ * on a fresh one.
+ */
+export function* withSession<T>(context: FlowContext, body: (session: Session) => Flow<T>): Flow<T> {
+  drainSignals(context.lib);
+  for (let attempt = 0; ; attempt++) {
+    const session = yield* openSession(context);
+    session.users++;
+    try {
+      return yield* body(session);
+    } catch (error) {
+      if (attempt > 0 || !(isStaleConnectionError(error) || ownerChanged(context.lib, session))) throw error;
+      retire(context.lib, session);
+    } finally {
+      session.users--;
+      if (session.retired && session.users === 0) free(context.lib, session);
+    }
+  }
+}
+
+/**
+ * Whether org.freedesktop.secrets now has another owner than the daemon the
+ * session was opened with (it restarted). The proxy follows the new owner, but
+ * our encrypted session and item paths belong to the old daemon. No round trip.
+ */
+function ownerChanged(lib: LibsecretFfi, session: Session): boolean {
+  return takeString(lib, lib.g_dbus_proxy_get_name_owner(session.service)) !== session.owner;
+}
+
+function retire(lib: LibsecretFfi, session: Session): void {
+  session.retired = true;
+  for (const [key, value] of sessions) if (value === session) sessions.delete(key);
+  if (session.users === 0) free(lib, session);
+}
+
+function free(lib: LibsecretFfi, session: Session): void {
+  session.paths.clear();
+  for (const [id, value] of watched) if (value === session) watched.delete(id);
+  if (session.subscription !== 0) lib.g_dbus_connection_signal_unsubscribe(session.connection, session.subscription);
+  lib.g_object_unref(session.service);
+  lib.g_object_unref(session.connection);
+  drainSignals(lib);
+}
+
+/** The provider's `GDBusSignalCallback`, created on first use. */
+function signalCallback(lib: LibsecretFfi): NativeCallback {
+  let callback = signalCallbacks.get(lib.ffi.name);
+  if (callback === undefined) {
+    // void (*GDBusSignalCallback)(GDBusConnection *connection, const gchar *sender_name, const gchar *object_path,
+    //                             const gchar *interface_name, const gchar *signal_name, GVariant *parameters, gpointer user_data)
+    callback = lib.ffi.callback(
+      { args: ["pointer", "cstring", "cstring", "cstring", "cstring", "pointer", "pointer"], returns: "void" },
+      (_connection, _sender, _path, _interface, signal, _parameters, userData) => {
+        if (signal !== "ItemCreated") return;
+        const session = watched.get(lib.ffi.address(userData));
+        if (session !== undefined) session.itemsCreated++;
+      },
+    );
+    signalCallbacks.set(lib.ffi.name, callback);
+  }
+  return callback;
+}
+
+function* openSession(context: FlowContext): Flow<Session> {
+  const key = `${context.lib.ffi.name}:${context.roundTripMs}`;
+  const current = sessions.get(key);
+  if (current !== undefined && !current.retired) return current;
+  const { lib } = context;
+  const what = "connecting to the Secret Service";
+  const error = new BigUint64Array(1);
+  const connection = yield* io(call<Pointer>(lib.g_bus_get_sync, G_BUS_TYPE_SESSION, context.cancellable, error));
+  throwGError(lib, error, what);
+  if (!connection) throw keyringError("unavailable", what, FIX.noBus);
+  let service: Pointer = null;
+  let owner: string;
+  try {
+    // glib's shared connection would raise(SIGTERM) in this process when the bus goes away.
+    lib.g_dbus_connection_set_exit_on_close(connection, 0);
+    // A ping with our own timeout first: building the proxy below uses GDBus's 25 s default.
+    const pong = yield* io(call<Pointer>(
+      lib.g_dbus_connection_call_sync,
+      connection, SECRETS_BUS_NAME, SECRETS_PATH, "org.freedesktop.DBus.Peer", "Ping",
+      null, null, G_DBUS_CALL_FLAGS_NONE, context.roundTripMs, context.cancellable, error,
+    ));
+    if (pong) lib.g_variant_unref(pong);
+    throwGError(lib, error, what);
+    service = yield* io(call<Pointer>(
+      lib.secret_service_open_sync, lib.secretServiceType, null, SECRET_SERVICE_NONE, context.cancellable, error,
+    ));
+    throwGError(lib, error, what);
+    if (!service) throw keyringError("unavailable", what, FIX.noService);
+    lib.g_dbus_proxy_set_default_timeout(service, context.roundTripMs);
+    yield* io(call<number>(lib.secret_service_ensure_session_sync, service, context.cancellable, error));
+    throwGError(lib, error, what);
+    owner = takeString(lib, lib.g_dbus_proxy_get_name_owner(service)) ?? "";
+    if (owner === "") throw keyringError("unavailable", what, FIX.noService);
+  } catch (thrown) {
+    if (service) lib.g_object_unref(service);
+    lib.g_object_unref(connection);
+    throw thrown;
+  }
+  const raced = sessions.get(key); // another async call opened one meanwhile
+  if (raced !== undefined && !raced.retired) {
+    lib.g_object_unref(service);
+    lib.g_object_unref(connection);
+    return raced;
+  }
+  // Called on the main thread (flows run there; only their C calls go to workers), so the
+  // callback is queued on the global default main context that drainSignals() iterates.
+  const watchId = nextWatchId++;
+  const subscription = lib.ffi.name !== "koffi" ? 0 : lib.g_dbus_connection_signal_subscribe(
+    connection, owner, COLLECTION_INTERFACE, "ItemCreated", null, null, G_DBUS_SIGNAL_FLAGS_NONE,
+    signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
+  );
+  const session: Session = { connection, service, owner, paths: new Map(), itemsCreated: 0, subscription, users: 0, retired: false };
+  watched.set(watchId, session);
+  sessions.set(key, session);
+  return session;
+}

@@ -392,6 +392,28 @@ describe("libsecret store on the real gnome-keyring", { skip: SHARED_SKIP }, () 
     }
   });
 
+  test("saves racing from three processes on a new entry leave exactly one item (isn't racy)", async () => {
+    const children = [0, 1, 2].map(() => startKeyringChild(import.meta.url, process.env));
+    const [s, a] = [service(), account()];
+    try {
+      for (let round = 0; round < 3; round++) {
+        const values = children.flatMap((_, c) => [0, 1].map((i) => `race-${round}-${c}-${i}`));
+        const answers = await Promise.all(children.map((child, c) =>
+          Promise.all([0, 1].map((i) => child.send(storeCall(i ? "save" : "saveSync", s, a, `race-${round}-${c}-${i}`))))
+        ));
+        for (const answer of answers.flat()) assert.equal(answer.error, undefined, JSON.stringify(answer));
+        assert.equal(searchItems(s, a).unlocked.length, 1, `round ${round}`);
+        const stored = createLinuxKeyringStore().loadSync(s, a);
+        assert.ok(values.includes(stored as string), `round ${round}: ${stored}`);
+        for (const child of children) assert.equal((await child.send(storeCall("load", s, a))).ok, stored);
+        createLinuxKeyringStore().deleteSync(s, a);
+      }
+    } finally {
+      await Promise.all(children.map((child) => child.close()));
+      createLinuxKeyringStore().deleteSync(s, a);
+    }
+  });
+
   test("createAuthStorage keyring mode loads an entry written in Codex's keyring-rs layout by secret-tool", async (t) => {
     const home = tempHome(t);
     const key = computeStoreKey(home);

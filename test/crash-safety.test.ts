@@ -10,8 +10,10 @@ import { test } from "node:test";
 import { envCount, makeHome, removeHome } from "./support/hardening-env.ts";
 import { runCrashTrial } from "./support/hardening-crash.ts";
 
-test("SIGKILL during saves never tears auth.json, and the next save removes the temp files", { timeout: 240_000 }, async () => {
-  const kills = envCount("AUTHKEEP_CRASH_KILLS", 200);
+const kills = envCount("AUTHKEEP_CRASH_KILLS", 200);
+
+// Each round starts a Node process: allow a slow, busy machine 1.5 s per kill.
+test("SIGKILL during saves never tears auth.json, and the next save removes the temp files", { timeout: 120_000 + kills * 1_500 }, async () => {
   const seed = envCount("AUTHKEEP_SEED", Date.now() % 2 ** 31);
   const home = makeHome();
   try {

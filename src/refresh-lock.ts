@@ -19,9 +19,10 @@
  * - **Release:** removes the file only if it still carries our nonce.
  *
  * Known limits: a holder that is alive but stalls longer than `staleMs` can
- * lose its lock; a waiter killed inside the few microseconds of a takeover
- * leaves a claim file that blocks takeovers of that one stale lock until it
- * is itself `staleMs` old.
+ * lose its lock; a waiter killed during a takeover (a few file operations,
+ * milliseconds) leaves a claim file that blocks takeovers of that one stale
+ * lock until it is itself `staleMs` old. `authkeep status`/`doctor` name the
+ * files to remove by hand in that case.
  *
  * @module
  */

@@ -21,8 +21,8 @@
  * Known limits: a holder that is alive but stalls longer than `staleMs` can
  * lose its lock; a waiter killed during a takeover (a few file operations,
  * milliseconds) leaves a claim file that blocks takeovers of that one stale
- * lock until it is itself `staleMs` old. `authkeep status`/`doctor` name the
- * files to remove by hand in that case.
+ * lock until it is itself `staleMs` old. `authkeep migrate` and `logout`
+ * name the files to remove by hand when they meet it.
  *
  * @module
  */

@@ -7,7 +7,11 @@
  * the other wrote (same item layout).
  */
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { inspect } from "node:util";
 import { describe, test } from "node:test";
@@ -16,6 +20,7 @@ import { createLinuxKeyringStore as createFfiStore } from "../native/linux-ffi.t
 import { createLinuxKeyringStore as createKoffiStore } from "../native/linux.ts";
 import { detectRuntime, type FfiProviderName, loadFfiProvider } from "../native/ffi/index.ts";
 import { keyringStoreConformance } from "./support/store-conformance.ts";
+import { startUnlockedKeyring } from "./support/linux-keyring.ts";
 
 const runtime = detectRuntime();
 const providers: FfiProviderName[] = runtime === "node" ? ["koffi"] : [runtime, "koffi"];
@@ -90,4 +95,83 @@ describe("libsecret via an FFI provider that cannot load", { skip: process.platf
     assert.throws(() => store.loadSync(service(), account()), (error: unknown) => error instanceof KeyringError && error.kind === "unavailable");
     await assert.rejects(store.save(service(), account(), "v"), (error: unknown) => error instanceof KeyringError && error.kind === "unavailable");
   });
+});
+
+// A daemon that stops answering (SIGSTOP): the async deadline must hold on
+// every provider. Off the main thread (koffi, Deno) the timer cancels the call
+// while the event loop keeps running; on bun:ffi the call blocks the loop, so
+// the port bounds each round trip by the deadline instead of syncTimeoutMs.
+// Each provider in its own child process: glib keeps one bus connection per
+// process, and the child's points at a private keyring.
+const hasDaemons = process.platform === "linux" && ["dbus-daemon", "gnome-keyring-daemon"].every((tool) =>
+  spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0
+);
+const BOUND_SKIP = !hasDaemons ? "needs Linux with dbus and gnome-keyring" : false;
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const CHILD = `
+const [moduleUrl, ffi] = process.argv.slice(-2);
+const { createLinuxKeyringStore } = await import(moduleUrl);
+// syncTimeoutMs far beyond the test's patience: only the deadline may end the stuck call.
+const store = createLinuxKeyringStore({ ffi, timeoutMs: 400, syncTimeoutMs: 120000 });
+store.saveSync("authkeep-ffi-bound", "cli|0", "v");
+await store.load("authkeep-ffi-bound", "cli|0"); // opens the session the async path uses
+process.stdout.write("ready\\n");
+await new Promise((resolve) => process.stdin.once("data", resolve));
+let ticks = 0;
+const timer = setInterval(() => ticks++, 5);
+let result;
+try {
+  await store.load("authkeep-ffi-bound", "cli|0");
+  result = { ok: true };
+} catch (error) {
+  result = { name: error.name, kind: error.kind, message: error.message };
+}
+clearInterval(timer);
+process.stdout.write(JSON.stringify({ ...result, ticks }) + "\\n");
+process.exit(0);
+`;
+
+describe("libsecret via the FFI providers with a stopped daemon", { skip: BOUND_SKIP }, () => {
+  for (const ffi of providers) {
+    test(`${ffi}: an async load rejects with kind unavailable at its deadline, not after syncTimeoutMs`, { timeout: 60_000 }, async () => {
+      const keyring = startUnlockedKeyring();
+      const dir = mkdtempSync(join(tmpdir(), "authkeep-ffi-bound-"));
+      const script = join(dir, "child.mjs");
+      writeFileSync(script, CHILD);
+      const moduleUrl = new URL(`../native/linux-ffi${ext}`, import.meta.url).href;
+      const args = runtime === "deno" ? ["run", "--no-check", "-A", script, moduleUrl, ffi] : [script, moduleUrl, ffi];
+      const child = spawn(process.execPath, args, { env: { ...keyring.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+      // Far longer than the 400 ms deadline, far shorter than syncTimeoutMs.
+      const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const daemon = keyring.daemonPid();
+      try {
+        while (!stdout.includes("ready\n")) {
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20))]);
+          assert.equal(child.exitCode, null, `the child ended before it was ready:\n${stderr}`);
+        }
+        assert.ok(daemon, "no gnome-keyring-daemon pid");
+        process.kill(daemon, "SIGSTOP");
+        child.stdin.write("go\n");
+        await exited;
+        const line = stdout.split("\n").filter(Boolean).pop()!;
+        assert.notEqual(line, "ready", `no answer before the guard killed the child:\n${stderr}`);
+        const answer = JSON.parse(line) as { name?: string; kind?: string; ticks: number };
+        assert.equal(answer.name, "KeyringError", line);
+        assert.equal(answer.kind, "unavailable", line);
+        // Off the main thread the event loop kept running while C waited.
+        if (ffi !== "bun") assert.ok(answer.ticks > 0, line);
+      } finally {
+        clearTimeout(guard);
+        if (daemon) process.kill(daemon, "SIGCONT");
+        child.kill("SIGKILL");
+        keyring.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -24,8 +24,8 @@ export interface WriteFileAtomicOptions {
   mode?: number;
 }
 
-// Temp files of writes still running in this process; everything else matching our
-// pattern whose writer is gone is debris from a crash.
+// Temp files of writes still running in this thread; everything else matching our
+// pattern whose writer process is gone (or that is older than STALE_TEMP_MS) is debris.
 const inFlight = new Set<string>();
 // A temp file this old is debris even if its pid now belongs to someone else.
 const STALE_TEMP_MS = 10 * 60 * 1000;
@@ -125,8 +125,12 @@ function* removeStaleTempFiles(directory: string, name: string): Flow<void> {
     const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(entry.slice(prefix.length));
     if (match === null) continue;
     const full = join(directory, entry);
+    if (inFlight.has(full)) continue;
     const pid = Number(match[1]);
-    let stale = pid === process.pid ? !inFlight.has(full) : !isProcessAlive(pid);
+    // Our own pid but not one of this thread's writes: worker threads share the pid but not
+    // `inFlight`, so it may be another thread's write in progress. Deleting those made most
+    // saves from concurrent worker threads fail with ENOENT; only age makes them debris.
+    let stale = pid !== process.pid && !isProcessAlive(pid);
     if (!stale) {
       const stats = yield* io(statOrNull(full));
       stale = stats !== null && Date.now() - stats.mtimeMs > STALE_TEMP_MS;

@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
-import { envCount, makeHome, removeHome, slowTestsOff } from "./support/hardening-env.ts";
+import { readdirSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { envCount, fixturePath, isTempFileName, makeHome, removeHome, slowTestsOff } from "./support/hardening-env.ts";
 import { runConcurrencyTrial } from "./support/hardening-concurrency.ts";
 
 const processes = envCount("AUTHKEEP_CONCURRENT_PROCESSES", 8);
@@ -67,3 +69,23 @@ for (const mode of ["keyring", "auto"] as const) {
     }
   });
 }
+
+test("worker threads of one process (sharing its pid) saving one home never break each other's saves", { timeout }, async () => {
+  const home = makeHome();
+  try {
+    const results = await Promise.all(
+      [0, 1, 2, 3].map((id) =>
+        new Promise<{ saves: number; loads: number; errors: string[] }>((resolve, reject) => {
+          const worker = new Worker(fixturePath("hardening-thread"), { workerData: { home, id, ops: 90 } });
+          worker.once("message", resolve);
+          worker.once("error", reject);
+        })),
+    );
+    process.stdout.write(`# concurrent-access threads: ${JSON.stringify(results.map(({ saves, loads, errors }) => ({ saves, loads, errors: errors.length })))}\n`);
+    assert.deepEqual(results.flatMap(({ errors }) => errors), []);
+    assert.equal(results.reduce((sum, { saves }) => sum + saves, 0), 4 * 60);
+    assert.deepEqual(readdirSync(home).filter((name) => isTempFileName(name)), []);
+  } finally {
+    removeHome(home);
+  }
+});

@@ -14,6 +14,9 @@
  * Signals are delivered on glib's global default main context, which nothing
  * in a JS runtime iterates; {@linkcode drainSignals} dispatches what is
  * pending, without blocking, on the main thread at the start of every call.
+ * (In a process that runs its own GLib main loop on the JS thread, such as a
+ * node-gtk app, this also dispatches that loop's pending sources, as any
+ * GLib call that iterates the default context would.)
  *
  * @module
  */

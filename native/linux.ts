@@ -56,7 +56,10 @@
  *   daemon fails the first round trip, so a sync call against it returns after
  *   about `syncTimeoutMs`. Two calls are only bounded by GDBus's 25 s default:
  *   creating a new item and reading the default collection's state. Both run
- *   only right after a search that the daemon answered.
+ *   only right after a search that the daemon answered. A Secret Service that
+ *   asks the user to confirm a new item (KeePassXC can) makes the first save
+ *   of an entry wait for that answer; the async methods still end at their
+ *   deadline.
  *
  * ## Speed
  *
@@ -69,7 +72,9 @@
  *   the Secret Service announced no new item (`ItemCreated`) since the search
  *   that found that item alone; otherwise it searches again and removes any
  *   duplicate, as on a first save. An item whose attributes another program
- *   edits until they match (no new item) is only noticed at that next search.
+ *   edits until they match (no new item) is only noticed at that next search,
+ *   and a Secret Service that never sends `ItemCreated` (the specification
+ *   requires it) would let a duplicate made by another program outlive saves.
  *
  * ## Why not libsecret's password API
  *

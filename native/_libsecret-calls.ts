@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { KeyringError } from "../src/keyring-error.ts";
 import { type Flow, io, type Step } from "../src/_flow.ts";
 import type { CFunction, Libsecret, Pointer } from "./_libsecret-ffi.ts";
 import {
@@ -45,6 +46,7 @@ const G_DBUS_CALL_FLAGS_NONE = 0;
 const SECRET_COLLECTION_NONE = 0;
 const ITEM_INTERFACE = "org.freedesktop.Secret.Item";
 
+/** The paths of the items matching `{service, username}` in every collection (`SearchItems`), unlocked and locked. */
 export function* search(
   context: FlowContext,
   session: Connected,
@@ -203,6 +205,7 @@ export function* createItem(context: FlowContext, session: Connected, service: s
   throw failure;
 }
 
+/** Whether the `default` alias points at a collection, and whether it is locked (`ReadAlias`, then the collection's properties). */
 export function* defaultCollectionState(context: FlowContext, session: Connected): Flow<"unlocked" | "locked" | "missing"> {
   const { lib } = context;
   const error: [Pointer] = [null];
@@ -262,6 +265,7 @@ export function takeGError(lib: Libsecret, out: [Pointer]): GErrorInfo | undefin
   }
 }
 
+/** Throws the {@linkcode KeyringError} for a `GError *` out-parameter, if it is set (and frees it). */
 export function throwGError(lib: Libsecret, out: [Pointer], what: string): void {
   const gerror = takeGError(lib, out);
   if (gerror !== undefined) throw keyringErrorFromGError(gerror, what);

@@ -89,7 +89,7 @@
  *
  * @module
  */
-import type { KeyringError } from "../src/keyring-error.ts";
+import { KeyringError } from "../src/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../src/keyring-store.ts";
 import { type Flow, runAsync, runSync } from "../src/_flow.ts";
 import { inspectSymbol } from "../src/_redact.ts";
@@ -195,7 +195,7 @@ class LibsecretKeyringStore implements KeyringStore {
   loadSync(service: string, account: string): string | null {
     checkName(service, "service");
     checkName(account, "account");
-    return this.#runSync((context) => loadFlow(context, service, account));
+    return this.#runSync("reading the keyring entry", (context) => loadFlow(context, service, account));
   }
 
   /** Stores the secret, replacing any existing one. */
@@ -216,7 +216,7 @@ class LibsecretKeyringStore implements KeyringStore {
     checkName(account, "account");
     const bytes = encodeSecret(value);
     try {
-      this.#runSync((context) => saveFlow(context, service, account, bytes));
+      this.#runSync("saving the keyring entry", (context) => saveFlow(context, service, account, bytes));
     } finally {
       bytes.fill(0);
     }
@@ -233,12 +233,16 @@ class LibsecretKeyringStore implements KeyringStore {
   deleteSync(service: string, account: string): boolean {
     checkName(service, "service");
     checkName(account, "account");
-    return this.#runSync((context) => deleteFlow(context, service, account));
+    return this.#runSync("deleting the keyring entry", (context) => deleteFlow(context, service, account));
   }
 
-  #runSync<T>(makeFlow: (context: FlowContext) => Flow<T>): T {
+  #runSync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): T {
     const lib = bindLibsecret();
-    return runSync(makeFlow({ lib, cancellable: null, roundTripMs: this.#roundTripMs }));
+    try {
+      return runSync(makeFlow({ lib, cancellable: null, roundTripMs: this.#roundTripMs }));
+    } catch (error) {
+      throw asKeyringError(error, what);
+    }
   }
 
   /**
@@ -249,7 +253,9 @@ class LibsecretKeyringStore implements KeyringStore {
   async #runAsync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): Promise<T> {
     const lib = bindLibsecret();
     const cancellable = lib.g_cancellable_new() as Pointer;
-    const done = runAsync(makeFlow({ lib, cancellable, roundTripMs: this.#roundTripMs }));
+    const done = runAsync(makeFlow({ lib, cancellable, roundTripMs: this.#roundTripMs })).catch((error: unknown) => {
+      throw asKeyringError(error, what);
+    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -269,6 +275,13 @@ class LibsecretKeyringStore implements KeyringStore {
   [inspectSymbol](): string {
     return `LinuxKeyringStore { backend: 'libsecret', timeoutMs: ${this.#timeoutMs}, syncTimeoutMs: ${this.#roundTripMs} }`;
   }
+}
+
+/** Every failure is a KeyringError: anything else (a koffi error, say) becomes kind `failure`. */
+function asKeyringError(error: unknown, what: string): KeyringError {
+  if (error instanceof KeyringError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new KeyringError(`libsecret: ${what} failed: ${detail}`, { kind: "failure", backend: "libsecret", cause: error });
 }
 
 // ---------------------------------------------------------------------------

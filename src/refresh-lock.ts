@@ -34,6 +34,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import process from "node:process";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
+import { mkdirp } from "./_fs-steps.ts";
 
 /** What a lock file records about its holder. */
 export interface RefreshLockHolder {
@@ -324,7 +325,8 @@ export class RefreshLock {
       if (codeOf(error) === "EEXIST") return null;
       if (codeOf(error) !== "ENOENT" || madeHome) throw error;
       // The home does not exist yet (first login in progress); create it like the file store does.
-      await fs.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      // Our own mkdirp: Node's recursive mkdir spins forever under /proc.
+      await mkdirp(dirname(this.path), 0o700).async();
       return this.#create(true);
     }
     heldNonces.add(holder.nonce);

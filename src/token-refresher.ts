@@ -308,10 +308,20 @@ function extractErrorCode(json: unknown): string | undefined {
 
 /** Codex's `try_parse_error_message`: `error.message`, else the body, else "Unknown error". */
 function errorMessage(json: unknown, body: string): string {
-  if (isObject(json) && isObject(json.error) && typeof json.error.message === "string") return json.error.message;
+  if (isObject(json) && isObject(json.error) && typeof json.error.message === "string") return redactTokenLike(json.error.message);
   if (body.length === 0) return "Unknown error";
-  // Keep a server's HTML error page from flooding logs.
-  return body.length > 500 ? `${body.slice(0, 500)}…` : body;
+  return redactTokenLike(body);
+}
+
+// A server's error text is not ours to trust: it may quote tokens (a JWT, an opaque token) back.
+const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]{4,}/g;
+const OPAQUE_TOKEN_LIKE = /[\w+/=-]{32,}/g;
+const MAX_SERVER_TEXT = 200;
+
+/** Caps server text and replaces anything shaped like a token with `[redacted]`. */
+function redactTokenLike(text: string): string {
+  const capped = text.length > MAX_SERVER_TEXT ? `${text.slice(0, MAX_SERVER_TEXT)}…` : text;
+  return capped.replace(JWT_LIKE, "[redacted]").replace(OPAQUE_TOKEN_LIKE, "[redacted]");
 }
 
 function parseSuccess(text: string, status: number): RefreshedTokens {

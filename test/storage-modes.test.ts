@@ -89,7 +89,9 @@ for (const form of FORMS) {
 
     test("keyring: a failure to remove the fallback file after a save only warns", async (t) => {
       const s = setup(t, "keyring");
-      mkdirSync(s.authFile); // a directory cannot be unlinked like a file
+      // A non-empty directory cannot be unlinked like a file (Deno's unlink removes empty ones).
+      mkdirSync(s.authFile);
+      writeFileSync(join(s.authFile, "keep"), "");
       await ops(s.storage, form).save(authWithPrefix("kr"));
       assert.equal(s.keyring.savedValue(s.key), serializeAuthJson(authWithPrefix("kr"), { pretty: false }));
       assert.equal(s.warnings.length, 1);

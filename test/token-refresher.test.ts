@@ -177,3 +177,18 @@ test("classifyRefreshFailure: classifies without a network", () => {
   assert.equal(e.reason, "expired");
   assert.equal(classifyRefreshFailure(429, "").permanent, false);
 });
+
+test("classifyRefreshFailure() keeps tokens a server quotes back out of the message", () => {
+  const jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJjYW5hcnkifQ.c2lnbmF0dXJlLWNhbmFyeQ";
+  const opaque = "rt_canaryOpaqueToken0123456789abcdefghijklmnop";
+  for (const body of [
+    JSON.stringify({ error: { message: `token ${jwt} rejected` } }),
+    `upstream said: ${opaque} is bad`,
+    `<html>${"x".repeat(1000)}</html>`,
+  ]) {
+    const error = classifyRefreshFailure(500, body);
+    assert.equal(error.permanent, false);
+    assert.ok(!error.message.includes(jwt) && !error.message.includes(opaque), error.message);
+    assert.ok(error.message.length < 300);
+  }
+});

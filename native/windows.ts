@@ -69,9 +69,12 @@ function executor(): CredentialExecutor {
  * ```ts
  * import { createWindowsKeyringStore } from "authkeep";
  *
- * const keyring = createWindowsKeyringStore({ timeoutMs: 2000 });
- * await keyring.save("Codex Auth", "cli|0123456789abcdef", '{"OPENAI_API_KEY":null}');
- * console.log(keyring.loadSync("Codex Auth", "cli|0123456789abcdef"));
+ * if (process.platform === "win32") {
+ *   const keyring = createWindowsKeyringStore({ timeoutMs: 2000 });
+ *   await keyring.save("authkeep example", "cli|0123456789abcdef", '{"OPENAI_API_KEY":null}');
+ *   console.log(keyring.loadSync("authkeep example", "cli|0123456789abcdef"));
+ *   await keyring.delete("authkeep example", "cli|0123456789abcdef");
+ * }
  * ```
  */
 export function createWindowsKeyringStore(options: KeyringStoreOptions = {}): KeyringStore {

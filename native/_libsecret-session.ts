@@ -9,7 +9,11 @@
  * - a load of a remembered entry is one round trip (`GetSecret` on the item);
  * - a save of a remembered entry is one round trip (`SetSecret` on the path)
  *   as long as no item was created anywhere since the search that found that
- *   item alone; otherwise the save searches again (and removes duplicates).
+ *   item alone; otherwise the save searches again (and removes duplicates);
+ * - a missing entry costs one round trip (the search) as long as no collection
+ *   changed (`CollectionChanged`, sent when one is locked or unlocked) since
+ *   the default collection was last seen unlocked; otherwise its state is read
+ *   again, to tell "not stored" from "locked" and "no default collection".
  *
  * Signals are delivered on glib's global default main context, which nothing
  * in a JS runtime iterates; {@linkcode drainSignals} dispatches what is
@@ -23,7 +27,14 @@
 import { type Flow, io } from "../src/_flow.ts";
 import type { Libsecret, Pointer } from "./_libsecret-ffi.ts";
 import { FIX, isStaleConnectionError, keyringError } from "./_libsecret-errors.ts";
-import { call, type Connected, type FlowContext, takeString, throwGError } from "./_libsecret-calls.ts";
+import {
+  call,
+  type Connected,
+  type FlowContext,
+  requireUnlockedDefaultCollection,
+  takeString,
+  throwGError,
+} from "./_libsecret-calls.ts";
 
 /** An open session: the connection, and what it remembers about entries. */
 export interface Session extends Connected {
@@ -31,8 +42,12 @@ export interface Session extends Connected {
   readonly paths: Map<string, { path: string; checkedAt: number }>;
   /** How many `ItemCreated` signals this session has seen. */
   itemsCreated: number;
-  /** The signal subscription, for unsubscribing. */
-  readonly subscription: number;
+  /** How many `CollectionCreated/Changed/Deleted` signals (a collection locked, unlocked, added, removed) it has seen. */
+  collectionsChanged: number;
+  /** The {@linkcode Session.collectionsChanged} count when the default collection was last seen unlocked; -1: not known. */
+  defaultUnlockedAt: number;
+  /** The signal subscriptions, for unsubscribing. */
+  readonly subscriptions: number[];
   /** Flows using this session now. */
   users: number;
   /** Dropped after a stale-connection error; freed once unused. */
@@ -48,6 +63,7 @@ const SECRET_SERVICE_NONE = 0;
 const SECRETS_BUS_NAME = "org.freedesktop.secrets";
 const SECRETS_PATH = "/org/freedesktop/secrets";
 const COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection";
+const SERVICE_INTERFACE = "org.freedesktop.Secret.Service";
 
 const sessions = new Map<number, Session>();
 /** Sessions by the id passed as the signal callback's `user_data`. */
@@ -116,24 +132,37 @@ function retire(lib: Libsecret, session: Session): void {
 function free(lib: Libsecret, session: Session): void {
   session.paths.clear();
   for (const [id, value] of watched) if (value === session) watched.delete(id);
-  lib.g_dbus_connection_signal_unsubscribe(session.connection, session.subscription);
+  for (const id of session.subscriptions) lib.g_dbus_connection_signal_unsubscribe(session.connection, id);
   lib.g_object_unref(session.service);
   lib.g_object_unref(session.connection);
   drainSignals(lib);
 }
 
-function onCollectionSignal(
+function onSecretsSignal(
   _connection: unknown,
   _sender: unknown,
   _path: unknown,
-  _interface: unknown,
+  interfaceName: string | null,
   signal: string | null,
   _parameters: unknown,
   userData: unknown,
 ): void {
-  if (signal !== "ItemCreated") return;
   const session = watched.get(BigInt(userData as bigint | number));
-  if (session !== undefined) session.itemsCreated++;
+  if (session === undefined) return;
+  if (interfaceName === COLLECTION_INTERFACE && signal === "ItemCreated") session.itemsCreated++;
+  else if (interfaceName === SERVICE_INTERFACE && signal?.startsWith("Collection")) session.collectionsChanged++;
+}
+
+/**
+ * Nothing matched: fine if the default collection is there and unlocked,
+ * else say why nothing can be found. Skips the check (two round trips) while
+ * no collection changed since it last found the default collection unlocked.
+ */
+export function* requireUsableDefaultCollection(context: FlowContext, session: Session, what: string): Flow<void> {
+  if (session.defaultUnlockedAt === session.collectionsChanged) return;
+  const mark = session.collectionsChanged;
+  yield* requireUnlockedDefaultCollection(context, session, what);
+  session.defaultUnlockedAt = mark;
 }
 
 function* openSession(context: FlowContext): Flow<Session> {
@@ -181,12 +210,25 @@ function* openSession(context: FlowContext): Flow<Session> {
   }
   // Called on the main thread (flows run there; only their C calls go to workers), so the
   // callback is queued on the global default main context that drainSignals() iterates.
-  signalCallback ??= lib.koffi.register(onCollectionSignal, lib.GDBusSignalCallback) as bigint;
+  signalCallback ??= lib.koffi.register(onSecretsSignal, lib.GDBusSignalCallback) as bigint;
   const watchId = nextWatchId++;
-  const subscription = lib.g_dbus_connection_signal_subscribe(
-    connection, owner, COLLECTION_INTERFACE, "ItemCreated", null, null, G_DBUS_SIGNAL_FLAGS_NONE, signalCallback, watchId, null,
-  ) as number;
-  const session: Session = { connection, service, owner, paths: new Map(), itemsCreated: 0, subscription, users: 0, retired: false };
+  const subscribe = (interfaceName: string, member: string | null, path: string | null): number =>
+    lib.g_dbus_connection_signal_subscribe(
+      connection, owner, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE, signalCallback, watchId, null,
+    ) as number;
+  const subscriptions = [subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH)];
+  const session: Session = {
+    connection,
+    service,
+    owner,
+    paths: new Map(),
+    itemsCreated: 0,
+    collectionsChanged: 0,
+    defaultUnlockedAt: -1,
+    subscriptions,
+    users: 0,
+    retired: false,
+  };
   watched.set(watchId, session);
   sessions.set(context.roundTripMs, session);
   return session;

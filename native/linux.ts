@@ -68,6 +68,9 @@
  * restarts. Each entry's item path is remembered:
  * - a repeated load is one round trip (`GetSecret` on that item); if the
  *   item is gone, the load searches again;
+ * - loading or deleting a missing entry is one round trip (the search) while
+ *   no collection changed (`CollectionChanged`) since the default collection
+ *   was last seen unlocked; otherwise its state is read again (two more);
  * - a repeated save is one round trip (`SetSecret` on that path) as long as
  *   the Secret Service announced no new item (`ItemCreated`) since the search
  *   that found that item alone; otherwise it searches again and removes any
@@ -101,11 +104,10 @@ import {
   deleteItem,
   type FlowContext,
   getSecret,
-  requireUnlockedDefaultCollection,
   search,
   setSecret,
 } from "./_libsecret-calls.ts";
-import { remember, withSession } from "./_libsecret-session.ts";
+import { remember, requireUsableDefaultCollection, withSession } from "./_libsecret-session.ts";
 
 /** Options of {@linkcode createLinuxKeyringStore}. */
 export interface LinuxKeyringStoreOptions extends KeyringStoreOptions {
@@ -304,7 +306,7 @@ function* loadFlow(context: FlowContext, service: string, account: string): Flow
       const path = pickItem(found.unlocked);
       if (path === undefined) {
         if (found.locked.length > 0) throw keyringError("locked", what, FIX.locked);
-        yield* requireUnlockedDefaultCollection(context, session, what);
+        yield* requireUsableDefaultCollection(context, session, what);
         return null;
       }
       const value = yield* getSecret(context, session, path);
@@ -362,7 +364,7 @@ function* deleteFlow(context: FlowContext, service: string, account: string): Fl
     const found = yield* search(context, session, service, account);
     if (found.locked.length > 0) throw keyringError("locked", what, FIX.locked);
     if (found.unlocked.length === 0) {
-      yield* requireUnlockedDefaultCollection(context, session, what);
+      yield* requireUsableDefaultCollection(context, session, what);
       return false;
     }
     let deleted = false;

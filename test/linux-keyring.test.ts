@@ -550,6 +550,8 @@ describe("libsecret failure modes (private daemons, child processes)", { skip: F
     const [s, a] = [service(), account()];
     try {
       okOf(await child.send(storeCall("saveSync", s, a, "kept")));
+      // The default collection is now known to be unlocked; locking it must be noticed (CollectionChanged).
+      assert.equal(okOf(await child.send(storeCall("load", s, account()))), null);
       keyring.lock();
       for (const method of METHODS) {
         for (const who of [a, account()]) {

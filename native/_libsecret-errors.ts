@@ -19,7 +19,7 @@ export const FIX = {
   noBus:
     "no D-Bus session bus is reachable (DBUS_SESSION_BUS_ADDRESS is unset or points at a dead socket); " +
     "run inside a desktop session, or start a session bus with a Secret Service, e.g. " +
-    "`dbus-run-session -- sh -c 'printf %s PASSWORD | gnome-keyring-daemon --unlock --components=secrets; <command>'`, " +
+    "`dbus-run-session -- sh -c 'printf %s PASSWORD | gnome-keyring-daemon --unlock --components=secrets --daemonize; <command>'`, " +
     "or use the file store",
   noService:
     "no Secret Service (org.freedesktop.secrets) answers on the session bus; install and start one, " +

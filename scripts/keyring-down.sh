@@ -7,7 +7,7 @@
 if [ -n "${KR_DIR:-}" ]; then
   for environ in /proc/[0-9]*/environ; do
     pid=${environ#/proc/}; pid=${pid%/environ}
-    if tr '\0' '\n' < "$environ" 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$KR_DIR/run"; then
+    if { tr "\0" "\n" < "$environ"; } 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$KR_DIR/run"; then
       { kill -CONT "$pid"; kill "$pid"; } 2>/dev/null
     fi
   done

@@ -41,6 +41,12 @@ import {
   startUnlockedKeyring,
 } from "./support/linux-keyring.ts";
 
+declare const Deno: unknown;
+declare const Bun: unknown;
+// These checks start a child with Node's own flags (--input-type, -e) and read its CommonJS
+// cache; on Bun and Deno, test/runtime-import.test.ts checks that importing loads no provider.
+const nodeOnlyChild = typeof Deno !== "undefined" || typeof Bun !== "undefined" ? "starts a Node-specific child process" : false;
+
 const onLinux = process.platform === "linux";
 const SHARED_SKIP = !onLinux
   ? "the libsecret backend is Linux-only"
@@ -62,7 +68,7 @@ const moduleUrl = (path: string): string => new URL(`../${path}.${import.meta.ur
 // Pure parts and loading: no keyring needed.
 
 describe("libsecret backend without a keyring", () => {
-  test("createLinuxKeyringStore() loads no koffi until the first call", () => {
+  test("createLinuxKeyringStore() loads no koffi until the first call", { skip: nodeOnlyChild }, () => {
     const script = `
       import { createRequire } from "node:module";
       const { createLinuxKeyringStore } = await import(${JSON.stringify(moduleUrl("native/linux"))});
@@ -80,7 +86,7 @@ describe("libsecret backend without a keyring", () => {
       ["libsecret", join(repoRoot(), "dist", "test", "fixtures", "linux-fake-koffi.cjs"), /apt-get install libsecret-1-0/],
     ] as const
   ) {
-    test(`without ${name}, load() rejects and loadSync() throws kind unavailable, saying what to install`, { skip: name === "libsecret" && !import.meta.url.includes("/dist/") ? "the fake koffi is built into dist/" : false }, () => {
+    test(`without ${name}, load() rejects and loadSync() throws kind unavailable, saying what to install`, { skip: nodeOnlyChild || (name === "libsecret" && !import.meta.url.includes("/dist/") ? "the fake koffi is built into dist/" : false) }, () => {
       const script = `
         const { createLinuxKeyringStore } = await import(${JSON.stringify(moduleUrl("native/linux"))});
         const store = createLinuxKeyringStore();

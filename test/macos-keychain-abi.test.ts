@@ -22,6 +22,12 @@ import type { KeyringStore } from "../src/keyring-store.ts";
 import { createMacosKeyringStore } from "../native/macos.ts";
 import { buildStandIn, type StandIn } from "./macos-abi/standin.ts";
 
+declare const Deno: unknown;
+declare const Bun: unknown;
+// These checks start a child with Node's own flags (--input-type, -e) and read its CommonJS
+// cache; on Bun and Deno, test/runtime-import.test.ts checks that importing loads no provider.
+const nodeOnlyChild = typeof Deno !== "undefined" || typeof Bun !== "undefined" ? "starts a Node-specific child process" : false;
+
 const SUITE =
   "macOS keychain binding vs an ABI stand-in (a C test double on Linux: checks our marshalling and CF ownership, does NOT prove Apple's keychain behaviour)";
 const skip = process.platform === "linux"
@@ -79,7 +85,7 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-test("createMacosKeyringStore() loads neither koffi nor a framework until the first call (any platform)", () => {
+test("createMacosKeyringStore() loads neither koffi nor a framework until the first call (any platform)", { skip: nodeOnlyChild }, () => {
   // A fresh process, so that nothing else has loaded koffi yet.
   const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
   const moduleUrl = new URL(`../native/macos.${extension}`, import.meta.url).href;

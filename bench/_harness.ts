@@ -104,7 +104,9 @@ export async function measureGroup(tasks: TaskSpec[], config: BenchConfig, optio
         continue;
       }
       const samples = result.latency.samples;
-      if (samples) pooled.get(task.name)?.push(...samples);
+      const list = pooled.get(task.name);
+      // Not push(...samples): a fast task yields 100k+ samples, more than a call's argument limit.
+      if (samples && list) for (const sample of samples) list.push(sample);
     }
   }
   const outcomes = new Map<string, TaskOutcome>();

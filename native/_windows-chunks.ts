@@ -37,7 +37,7 @@
  *
  * @module
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomHex, sha256Hex } from "../src/_crypto.ts";
 import { TextEncoder } from "node:util";
 
 /** Every head's text starts with this. */
@@ -63,14 +63,9 @@ export interface ChunkHead {
   readonly sha256: string;
 }
 
-/** Returns the lower-case hex SHA-256 of `bytes`. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
 /** Returns a fresh write id: 8 random hex digits. */
 export function newChunkId(): string {
-  return randomBytes(4).toString("hex");
+  return randomHex(4);
 }
 
 /** Returns the prefix shared by every chunk target of the head at `headTarget`. */

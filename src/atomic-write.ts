@@ -8,12 +8,12 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { type Flow, io, runAsync, runSync, sleepStep } from "./_flow.ts";
 import { type FileOwner, fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { errorCode } from "./errors.ts";
+import { randomHex } from "./_crypto.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -68,7 +68,7 @@ export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: numbe
   const name = basename(path);
   yield* removeStaleTempFiles(directory, name);
   const owner = yield* ownerToKeep(path);
-  const temp = join(directory, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = join(directory, `.${name}.${process.pid}.${randomHex(6)}.tmp`);
   inFlight.add(temp);
   try {
     yield* io(writeNewFileDurably(temp, data, mode, owner));

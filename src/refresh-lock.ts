@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "./_crypto.ts";
 import * as fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -316,7 +316,7 @@ export class RefreshLock {
       pid: process.pid,
       host: hostname(),
       startedAt: new Date().toISOString(),
-      nonce: randomBytes(16).toString("hex"),
+      nonce: randomHex(16),
     };
     let file: FileHandle;
     try {

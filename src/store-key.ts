@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./_crypto.ts";
 import { realpathSync } from "node:fs";
 import process from "node:process";
 
@@ -56,7 +56,7 @@ export function computeStoreKey(home: string, options: ComputeStoreKeyOptions = 
  * ```
  */
 export function storeKeyForCanonicalPath(canonicalPath: string): string {
-  const digest = createHash("sha256").update(canonicalPath, "utf8").digest("hex");
+  const digest = sha256Hex(canonicalPath);
   return `cli|${digest.slice(0, 16)}`;
 }
 

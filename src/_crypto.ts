@@ -1,0 +1,25 @@
+/**
+ * The two crypto operations authkeep needs, loaded lazily: importing
+ * `node:crypto` costs about 10 ms at start-up on Node 20, and most processes
+ * that import authkeep never hash anything.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+
+type NodeCrypto = typeof import("node:crypto");
+let nodeCrypto: NodeCrypto | undefined;
+
+/** SHA-256 of the UTF-8 bytes of `data` (or of the bytes given), as lowercase hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  nodeCrypto ??= createRequire(import.meta.url)("node:crypto") as NodeCrypto;
+  return nodeCrypto.createHash("sha256").update(data).digest("hex");
+}
+
+/** `byteCount` random bytes from the platform CSPRNG, as lowercase hex. */
+export function randomHex(byteCount: number): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(byteCount));
+  let hex = "";
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}

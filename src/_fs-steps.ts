@@ -18,6 +18,26 @@ function notRegularFile(path: string, stats: fs.Stats): Error {
 }
 
 /**
+ * Reads to the end of `fd`, sized from the `fstat` the caller already made
+ * (`readFileSync(fd)` would stat again). The file may still grow, so read
+ * until a read returns nothing.
+ */
+function readAllSync(fd: number, sizeHint: number): Uint8Array {
+  let buffer = new Uint8Array(sizeHint + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    const count = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    if (count === 0) return buffer.subarray(0, length);
+    length += count;
+  }
+}
+
+/**
  * Reads a whole file as bytes; `null` when it does not exist. Anything but a
  * regular file (a FIFO, a device such as /dev/zero, a socket) is refused with
  * code `EFTYPE` (a directory with `EISDIR`): reading one hung forever or until
@@ -36,7 +56,7 @@ export function readBytes(path: string): Step<Uint8Array | null> {
       try {
         const stats = fs.fstatSync(fd);
         if (!stats.isFile()) throw notRegularFile(path, stats);
-        return fs.readFileSync(fd);
+        return readAllSync(fd, stats.size);
       } finally {
         fs.closeSync(fd);
       }

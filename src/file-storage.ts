@@ -196,10 +196,13 @@ function* keepCorruptPredecessor(location: FileLocation, path: string, target: s
 }
 
 const warnedHomes = new Set<string>();
+// Storages whose home was already checked: one stat per storage, not one per load.
+const checkedLocations = new WeakSet<FileLocation>();
 
 function* warnIfHomeIsShared(location: FileLocation): Flow<void> {
-  if (process.platform === "win32" || warnedHomes.has(location.home)) return;
+  if (process.platform === "win32" || checkedLocations.has(location) || warnedHomes.has(location.home)) return;
   const stats = yield* io(statOrNull(location.home));
+  if (stats !== null) checkedLocations.add(location);
   // Group- or world-writable: another user could swap auth.json for their own file, or plant
   // a symlink before our first save (the sticky bit does not stop that), so warn about both.
   if (stats !== null && (stats.mode & 0o022) !== 0) {

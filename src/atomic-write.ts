@@ -112,13 +112,23 @@ function* renameWithRetry(from: string, to: string): Flow<void> {
   }
 }
 
+// When each target's directory was last swept. Debris only appears when a writer dies, so a
+// sweep on the first write of a process and then at most every SWEEP_INTERVAL_MS is enough,
+// and saves do not pay a readdir each.
+const lastSweep = new Map<string, number>();
+const SWEEP_INTERVAL_MS = 30_000;
+
 function* removeStaleTempFiles(directory: string, name: string): Flow<void> {
+  const key = join(directory, name);
+  const now = Date.now();
+  if (now - (lastSweep.get(key) ?? -Infinity) < SWEEP_INTERVAL_MS) return;
   let entries: string[];
   try {
     entries = yield* io(readdir(directory));
   } catch {
     return; // The directory may not exist yet; the write itself reports real problems.
   }
+  lastSweep.set(key, now);
   const prefix = `.${name}.`;
   for (const entry of entries) {
     if (!entry.startsWith(prefix) || !entry.endsWith(".tmp")) continue;

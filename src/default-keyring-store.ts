@@ -6,14 +6,13 @@
 import process from "node:process";
 import { KeyringError } from "./keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
-import { createLinuxKeyringStore } from "../native/linux.ts";
-import { createWindowsKeyringStore } from "../native/windows.ts";
-import { createMacosKeyringStore } from "../native/macos.ts";
+import { createLinuxKeyringStore, createMacosKeyringStore, createWindowsKeyringStore } from "./platform-keyring-stores.ts";
 
 /**
  * Returns this platform's keyring store: libsecret (Secret Service) on Linux,
  * Credential Manager on Windows, the login keychain on macOS. Creating it is
- * cheap: no FFI library is loaded until the first call.
+ * cheap: no FFI library is loaded until the first call, and only this
+ * platform's backend module is ever loaded.
  *
  * @param options Backend options such as the async `timeoutMs`.
  * @returns The platform store. On other platforms every call throws a

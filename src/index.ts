@@ -29,9 +29,13 @@ export {
 export type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
 export { KeyringError, type KeyringErrorKind, type KeyringErrorOptions, withKeyringContext } from "./keyring-error.ts";
 export { defaultKeyringStore } from "./default-keyring-store.ts";
-export { createLinuxKeyringStore, type LinuxKeyringStoreOptions } from "../native/linux.ts";
-export { createWindowsKeyringStore } from "../native/windows.ts";
-export { createMacosKeyringStore, type MacosKeyringStoreOptions } from "../native/macos.ts";
+export {
+  createLinuxKeyringStore,
+  createMacosKeyringStore,
+  createWindowsKeyringStore,
+  type LinuxKeyringStoreOptions,
+  type MacosKeyringStoreOptions,
+} from "./platform-keyring-stores.ts";
 export { type InjectedErrorOptions, type KeyringOperation, MemoryKeyringStore } from "./memory-keyring-store.ts";
 export type { AuthStorage } from "./auth-storage.ts";
 export {

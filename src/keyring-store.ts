@@ -52,4 +52,11 @@ export interface KeyringStoreOptions {
    * @default {5000}
    */
   timeoutMs?: number;
+  /**
+   * The FFI provider of the native keyring: `"koffi"`, `"deno"` (`Deno.dlopen`)
+   * or `"bun"` (`bun:ffi`). Overrides the `AUTHKEEP_FFI` environment variable.
+   * Used by the Linux backend on Bun and Deno; the others use koffi today.
+   * @default {"bun" on Bun, "deno" on Deno, "koffi" on Node}
+   */
+  ffi?: "koffi" | "deno" | "bun";
 }

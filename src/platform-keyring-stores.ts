@@ -1,0 +1,82 @@
+/**
+ * The platform keyring factories, loaded on first use. Importing authkeep
+ * parses none of the three native backends (about 20 modules); the one a
+ * program asks for is loaded synchronously when it first creates a store.
+ *
+ * On Bun and Deno the Linux backend runs on the runtime's own FFI
+ * (`bun:ffi`, `Deno.dlopen`; see `native/ffi/`), so it needs nothing from
+ * npm; on Node it runs on koffi.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
+import type { LinuxKeyringStoreOptions } from "../native/linux.ts";
+import type { MacosKeyringStoreOptions } from "../native/macos.ts";
+
+declare const Bun: unknown;
+declare const Deno: unknown;
+
+export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions };
+
+// Sources run as .ts (Node >= 22.18, Bun, Deno); the published package as .js.
+const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const load = (name: string): unknown => createRequire(import.meta.url)(`../native/${name}${extension}`);
+const ownFfi = typeof Bun !== "undefined" || typeof Deno !== "undefined";
+
+/**
+ * Creates the Linux (Secret Service, libsecret) keyring store.
+ *
+ * @param options `timeoutMs` for async calls and `syncTimeoutMs` for each synchronous D-Bus round trip.
+ * @returns A {@linkcode KeyringStore} with `backend: "libsecret"`.
+ * @example Basic usage
+ * ```ts
+ * import { createLinuxKeyringStore } from "authkeep";
+ *
+ * const keyring = createLinuxKeyringStore({ timeoutMs: 2000 });
+ * const value = await keyring.load("authkeep example", "nobody").catch(() => null);
+ * console.log(value); // null
+ * ```
+ */
+export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {
+  const backend = load(ownFfi ? "linux-ffi" : "linux") as typeof import("../native/linux.ts");
+  return backend.createLinuxKeyringStore(options);
+}
+
+/**
+ * Creates the Windows Credential Manager store.
+ *
+ * @param options `timeoutMs` for the async methods.
+ * @returns A {@linkcode KeyringStore} with `backend: "windows"`.
+ * @example Basic usage
+ * ```ts
+ * import { createWindowsKeyringStore } from "authkeep";
+ *
+ * if (process.platform === "win32") {
+ *   const keyring = createWindowsKeyringStore({ timeoutMs: 2000 });
+ *   console.log(await keyring.load("authkeep example", "nobody")); // null
+ * }
+ * ```
+ */
+export function createWindowsKeyringStore(options: KeyringStoreOptions = {}): KeyringStore {
+  return (load("windows") as typeof import("../native/windows.ts")).createWindowsKeyringStore(options);
+}
+
+/**
+ * Creates the macOS keychain store.
+ *
+ * @param options `timeoutMs` for the async methods, and library paths for the ABI stand-in tests.
+ * @returns A {@linkcode KeyringStore} with `backend: "macos"`.
+ * @example Basic usage
+ * ```ts
+ * import { createMacosKeyringStore } from "authkeep";
+ *
+ * if (process.platform === "darwin") {
+ *   const keyring = createMacosKeyringStore({ timeoutMs: 2000 });
+ *   console.log(await keyring.load("authkeep example", "nobody")); // null
+ * }
+ * ```
+ */
+export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {
+  return (load("macos") as typeof import("../native/macos.ts")).createMacosKeyringStore(options);
+}

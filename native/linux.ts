@@ -156,7 +156,12 @@ const MAX_ATTEMPTS = 3;
  * import { computeStoreKey, defaultKeyringStore } from "authkeep";
  *
  * const keyring = defaultKeyringStore();
- * const json = keyring.loadSync("Codex Auth", computeStoreKey("/home/user/.codex"));
+ * try {
+ *   const json = keyring.loadSync("Codex Auth", computeStoreKey("/home/user/.codex"));
+ *   console.log(json === null ? "no entry" : "found Codex's entry");
+ * } catch (error) {
+ *   console.log("no usable keyring here:", (error as Error).message);
+ * }
  * ```
  */
 export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {

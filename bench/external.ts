@@ -15,6 +15,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { BenchContext } from "./_context.ts";
@@ -121,11 +122,45 @@ export async function measureWindowsUnderWine(_context: BenchContext): Promise<S
   return [result];
 }
 
-/** Hook: the keyring load and save rows on Bun and Deno. Not measured yet. */
-export async function measureOtherRuntimes(_context: BenchContext): Promise<Section[]> {
-  const result = section("runtimes", "Bun and Deno");
-  result.rows.push({ name: "Bun: keyring load / save", unavailable: "not measured yet" });
-  result.rows.push({ name: "Deno: keyring load / save", unavailable: "not measured yet" });
+/**
+ * The keyring load and save rows on Bun and Deno, each with its own FFI
+ * provider (bun:ffi, Deno.dlopen) and again with koffi: bench/runtime-keyring.ts
+ * from the sources, in a child of that runtime, against the same keyring.
+ * The runtimes come from $BUN / $DENO or scripts/runtimes.sh's cache.
+ */
+export async function measureOtherRuntimes(context: BenchContext): Promise<Section[]> {
+  const result = section("runtimes", "Bun and Deno: keyring load and save (4 KB value)");
+  const script = join(context.root, "bench", "runtime-keyring.ts");
+  const runtimes = [
+    { name: "Bun", binary: process.env.BUN || join(context.root, ".ci/rt/node_modules/@oven/bun-linux-x64/bin/bun"), args: [script], providers: ["bun", "koffi"] },
+    { name: "Deno", binary: process.env.DENO || join(context.root, ".ci/rt/node_modules/@deno/linux-x64-glibc/deno"), args: ["run", "-A", "--no-check", "--node-modules-dir=manual", script], providers: ["deno", "koffi"] },
+  ];
+  for (const runtime of runtimes) {
+    if (!existsSync(runtime.binary)) {
+      result.rows.push({ name: `${runtime.name}: keyring load / save`, unavailable: "not installed: run `bash scripts/runtimes.sh` (or set BUN / DENO)" });
+      continue;
+    }
+    if (!context.keyringUp) {
+      result.rows.push({ name: `${runtime.name}: keyring load / save`, unavailable: "no keyring in this run" });
+      continue;
+    }
+    for (const provider of runtime.providers) {
+      const child = spawnSync(runtime.binary, [...runtime.args, ...(context.config.quick ? ["--quick"] : [])], {
+        cwd: context.root,
+        encoding: "utf8",
+        timeout: 300_000,
+        env: { ...process.env, AUTHKEEP_FFI: provider, ...(context.config.quick ? { BENCH_QUICK: "1" } : {}) },
+      });
+      const line = (child.stdout ?? "").split("\n").find((text) => text.startsWith("BENCH_JSON "));
+      if (line === undefined) {
+        const why = child.error?.message ?? `exit ${child.status ?? child.signal}: ${(child.stderr ?? "").trim().split("\n").slice(-1)[0] ?? ""}`;
+        result.rows.push({ name: `${runtime.name} (${provider}): keyring load / save`, unavailable: `failed: ${why}` });
+        continue;
+      }
+      result.rows.push(...((JSON.parse(line.slice("BENCH_JSON ".length)) as { rows: Row[] }).rows));
+    }
+  }
+  result.notes.push("bun:ffi cannot call off the main thread, so Bun's async rows with its own provider run on the main thread (bounded per D-Bus round trip)");
   return [result];
 }
 

@@ -28,3 +28,44 @@ export function dynamicLoaderLibraries(platform: string = process.platform): rea
   if (platform === "win32") return ["kernel32.dll"];
   return ["libc.so.6", "libdl.so.2"];
 }
+
+/** The platform's dynamic loader as one provider reaches it (handles are that provider's pointers). */
+export interface DynamicLoader<Handle, Address> {
+  open(path: string): Handle;
+  symbol(handle: Handle, name: string, path: string): Address;
+  close(handle: Handle): void;
+}
+
+/**
+ * Symbol-address lookup for one library, shared by the providers that need
+ * the loader for it: the loader and the library handle are opened on the
+ * first lookup only, and `close` releases the handle if one was opened.
+ *
+ * @example
+ * ```ts
+ * // Internal module: the package exports no subpath for it, hence the deep path.
+ * import { lazySymbolLookup } from "./node_modules/authkeep/native/ffi/_dl.ts";
+ *
+ * const lookup = lazySymbolLookup("libc.so.6", () => ({ open: () => 1, symbol: () => 2, close: () => {} }));
+ * console.log(lookup.symbol("environ")); // 2
+ * lookup.close();
+ * ```
+ */
+export function lazySymbolLookup<Handle, Address>(
+  path: string,
+  openLoader: () => DynamicLoader<Handle, Address>,
+): { symbol(name: string): Address; close(): void } {
+  let loader: DynamicLoader<Handle, Address> | undefined;
+  let handle: Handle | undefined;
+  return {
+    symbol(name: string): Address {
+      loader ??= openLoader();
+      handle ??= loader.open(path);
+      return loader.symbol(handle, name, path);
+    },
+    close(): void {
+      if (handle !== undefined && loader !== undefined) loader.close(handle);
+      handle = undefined;
+    },
+  };
+}

@@ -12,7 +12,7 @@
  */
 import { createRequire } from "node:module";
 import process from "node:process";
-import { dynamicLoaderLibraries, RTLD_LAZY } from "./_dl.ts";
+import { type DynamicLoader, dynamicLoaderLibraries, lazySymbolLookup, RTLD_LAZY } from "./_dl.ts";
 import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {
   BoundSymbols,
@@ -106,7 +106,8 @@ const asPointer = (value: number | null | undefined): Pointer | null =>
  * ```
  */
 export function createBunProvider(): FfiProvider {
-  let loader: DynamicLoader | undefined;
+  let loader: DynamicLoader<Pointer, Pointer> | undefined;
+  const sharedLoader = (): DynamicLoader<Pointer, Pointer> => (loader ??= openDynamicLoader());
 
   function wrap(fn: (...args: unknown[]) => unknown, def: FfiFunctionDef) {
     const strings = def.args.map((type) => type === "cstring");
@@ -145,17 +146,12 @@ export function createBunProvider(): FfiProvider {
       const lib = bun().dlopen(path, declared);
       const bound: Record<string, unknown> = {};
       for (const [name, def] of Object.entries(symbols)) bound[name] = wrap(lib.symbols[name]!, def);
-      let handle: Pointer | null = null;
+      const lookup = lazySymbolLookup(path, sharedLoader);
       return {
         symbols: bound as BoundSymbols<D>,
-        symbol(name: string): Pointer {
-          loader ??= openDynamicLoader();
-          handle ??= loader.open(path);
-          return loader.symbol(handle, name, path);
-        },
+        symbol: (name: string): Pointer => lookup.symbol(name),
         close(): void {
-          if (handle !== null && loader !== undefined) loader.close(handle);
-          handle = null;
+          lookup.close();
           lib.close();
         },
       };
@@ -194,14 +190,8 @@ export function createBunProvider(): FfiProvider {
   return provider;
 }
 
-interface DynamicLoader {
-  open(path: string): Pointer;
-  symbol(handle: Pointer, name: string, path: string): Pointer;
-  close(handle: Pointer): void;
-}
-
 // bun:ffi has no public way to ask for a data symbol's address, so ask the platform's loader.
-function openDynamicLoader(): DynamicLoader {
+function openDynamicLoader(): DynamicLoader<Pointer, Pointer> {
   const windows = process.platform === "win32";
   let lastError: unknown;
   for (const candidate of dynamicLoaderLibraries()) {

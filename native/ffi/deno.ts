@@ -9,7 +9,7 @@
  * @module
  */
 import process from "node:process";
-import { dynamicLoaderLibraries, RTLD_LAZY } from "./_dl.ts";
+import { type DynamicLoader, dynamicLoaderLibraries, lazySymbolLookup, RTLD_LAZY } from "./_dl.ts";
 import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {
   BoundSymbols,
@@ -108,7 +108,8 @@ const raw = (pointer: Pointer): DenoPointer => pointer as unknown as DenoPointer
  * ```
  */
 export function createDenoProvider(): FfiProvider {
-  let loader: DynamicLoader | undefined;
+  let loader: DynamicLoader<DenoPointer, Pointer> | undefined;
+  const sharedLoader = (): DynamicLoader<DenoPointer, Pointer> => (loader ??= openDynamicLoader());
 
   function wrap(blocking: (...args: unknown[]) => unknown, nonblocking: (...args: unknown[]) => unknown, def: FfiFunctionDef) {
     const strings = def.args.map((type) => type === "cstring");
@@ -152,17 +153,12 @@ export function createDenoProvider(): FfiProvider {
       for (const [name, def] of Object.entries(symbols)) {
         bound[name] = wrap(lib.symbols[name]!, lib.symbols[name + ASYNC_SUFFIX]!, def);
       }
-      let handle: DenoPointer | null = null;
+      const lookup = lazySymbolLookup(path, sharedLoader);
       return {
         symbols: bound as BoundSymbols<D>,
-        symbol(name: string): Pointer {
-          loader ??= openDynamicLoader();
-          handle ??= loader.open(path);
-          return loader.symbol(handle, name, path);
-        },
+        symbol: (name: string): Pointer => lookup.symbol(name),
         close(): void {
-          if (handle !== null && loader !== undefined) loader.close(handle);
-          handle = null;
+          lookup.close();
           lib.close();
         },
       };
@@ -208,14 +204,8 @@ export function createDenoProvider(): FfiProvider {
   return provider;
 }
 
-interface DynamicLoader {
-  open(path: string): DenoPointer;
-  symbol(handle: DenoPointer, name: string, path: string): Pointer;
-  close(handle: DenoPointer): void;
-}
-
 // Deno.dlopen cannot tell a symbol's address, so ask the platform's loader.
-function openDynamicLoader(): DynamicLoader {
+function openDynamicLoader(): DynamicLoader<DenoPointer, Pointer> {
   const windows = process.platform === "win32";
   let lastError: unknown;
   for (const candidate of dynamicLoaderLibraries()) {

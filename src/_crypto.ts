@@ -1,18 +1,16 @@
 /**
- * The two crypto operations authkeep needs, loaded lazily: importing
- * `node:crypto` costs about 10 ms at start-up on Node 20, and most processes
+ * The two crypto operations authkeep needs, loaded lazily: loading
+ * `node:crypto` costs several milliseconds at start-up on Node 20, and most processes
  * that import authkeep never hash anything.
  *
  * @module
  */
-import { createRequire } from "node:module";
-
 type NodeCrypto = typeof import("node:crypto");
 let nodeCrypto: NodeCrypto | undefined;
 
 /** SHA-256 of the UTF-8 bytes of `data` (or of the bytes given), as lowercase hex. */
 export function sha256Hex(data: string | Uint8Array): string {
-  nodeCrypto ??= createRequire(import.meta.url)("node:crypto") as NodeCrypto;
+  nodeCrypto ??= process.getBuiltinModule("node:crypto");
   return nodeCrypto.createHash("sha256").update(data).digest("hex");
 }
 

@@ -4,15 +4,16 @@
  *
  * @module
  */
-import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
+import type * as fsp from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { fs, fsPromises } from "./_node-builtins.ts";
 import { dirname, resolve } from "node:path";
 import type { Step } from "./_flow.ts";
 
 // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
 const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
-function notRegularFile(path: string, stats: fs.Stats): Error {
+function notRegularFile(path: string, stats: Stats): Error {
   if (stats.isDirectory()) return Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
   return Object.assign(new Error(`${path} is not a regular file`), { code: "EFTYPE" });
 }
@@ -64,7 +65,7 @@ export function readBytes(path: string): Step<Uint8Array | null> {
     async: async () => {
       let handle: fsp.FileHandle;
       try {
-        handle = await fsp.open(path, READ_FLAGS);
+        handle = await fsPromises().open(path, READ_FLAGS);
       } catch (error) {
         if ((error as { code?: unknown }).code === "ENOENT") return null;
         throw error;
@@ -81,11 +82,11 @@ export function readBytes(path: string): Step<Uint8Array | null> {
 }
 
 /** `lstat`, or `null` when nothing is there. */
-export function lstatOrNull(path: string): Step<fs.Stats | null> {
+export function lstatOrNull(path: string): Step<Stats | null> {
   return {
     sync: () => fs.lstatSync(path, { throwIfNoEntry: false }) ?? null,
     async: () =>
-      fsp.lstat(path).catch((error: { code?: unknown }) => {
+      fsPromises().lstat(path).catch((error: { code?: unknown }) => {
         if (error.code === "ENOENT") return null;
         throw error;
       }),
@@ -93,11 +94,11 @@ export function lstatOrNull(path: string): Step<fs.Stats | null> {
 }
 
 /** `stat`, or `null` when nothing is there. */
-export function statOrNull(path: string): Step<fs.Stats | null> {
+export function statOrNull(path: string): Step<Stats | null> {
   return {
     sync: () => fs.statSync(path, { throwIfNoEntry: false }) ?? null,
     async: () =>
-      fsp.stat(path).catch((error: { code?: unknown }) => {
+      fsPromises().stat(path).catch((error: { code?: unknown }) => {
         if (error.code === "ENOENT") return null;
         throw error;
       }),
@@ -106,7 +107,7 @@ export function statOrNull(path: string): Step<fs.Stats | null> {
 
 /** Resolves symlinks. */
 export function realpath(path: string): Step<string> {
-  return { sync: () => fs.realpathSync(path), async: () => fsp.realpath(path) };
+  return { sync: () => fs.realpathSync(path), async: () => fsPromises().realpath(path) };
 }
 
 /**
@@ -148,7 +149,7 @@ export function mkdirp(path: string, mode: number): Step<string | undefined> {
       let first: string | undefined;
       for (let i = existing - 1; i >= 0; i--) {
         try {
-          await fsp.mkdir(chain[i]!, { mode });
+          await fsPromises().mkdir(chain[i]!, { mode });
           first ??= chain[i];
         } catch (error) {
           alreadyThere(error);
@@ -161,7 +162,7 @@ export function mkdirp(path: string, mode: number): Step<string | undefined> {
 
 /** Lists a directory. */
 export function readdir(path: string): Step<string[]> {
-  return { sync: () => fs.readdirSync(path), async: () => fsp.readdir(path) };
+  return { sync: () => fs.readdirSync(path), async: () => fsPromises().readdir(path) };
 }
 
 /** Removes a file; returns whether it existed. */
@@ -179,18 +180,18 @@ export function unlinkIfExists(path: string): Step<boolean> {
         return missing(error as { code?: unknown });
       }
     },
-    async: () => fsp.unlink(path).then(() => true, missing),
+    async: () => fsPromises().unlink(path).then(() => true, missing),
   };
 }
 
 /** Renames `from` over `to`. */
 export function rename(from: string, to: string): Step<void> {
-  return { sync: () => fs.renameSync(from, to), async: () => fsp.rename(from, to) };
+  return { sync: () => fs.renameSync(from, to), async: () => fsPromises().rename(from, to) };
 }
 
 /** Sets a file's mode. */
 export function chmod(path: string, mode: number): Step<void> {
-  return { sync: () => fs.chmodSync(path, mode), async: () => fsp.chmod(path, mode) };
+  return { sync: () => fs.chmodSync(path, mode), async: () => fsPromises().chmod(path, mode) };
 }
 
 /** The owner to give a new file. */
@@ -219,7 +220,7 @@ export function writeNewFileDurably(path: string, data: Uint8Array, mode: number
       }
     },
     async: async () => {
-      const handle = await fsp.open(path, "wx", mode);
+      const handle = await fsPromises().open(path, "wx", mode);
       try {
         if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
         await handle.writeFile(data);
@@ -258,7 +259,7 @@ export function fsyncDirectory(path: string): Step<void> {
     async: async () => {
       let handle: fsp.FileHandle;
       try {
-        handle = await fsp.open(path, "r");
+        handle = await fsPromises().open(path, "r");
       } catch (error) {
         return ignorable(error as { code?: unknown });
       }

@@ -9,7 +9,6 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import process from "node:process";
 import { type Flow, io, runAsync, runSync, sleepStep } from "./_flow.ts";
 import { type FileOwner, fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { errorCode } from "./errors.ts";

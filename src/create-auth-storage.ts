@@ -3,7 +3,6 @@
  *
  * @module
  */
-import process from "node:process";
 import type { AuthStorage } from "./auth-storage.ts";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "./auth-types.ts";
 import { defaultKeyringStore } from "./default-keyring-store.ts";

@@ -3,10 +3,8 @@
  *
  * @module
  */
-import { realpathSync, statSync } from "node:fs";
-import { homedir } from "node:os";
+import { fs, nodeOs } from "./_node-builtins.ts";
 import { join } from "node:path";
-import process from "node:process";
 import { AuthStorageError, errorCode } from "./errors.ts";
 
 /** Options for {@linkcode defaultHome}, for CLIs other than Codex. */
@@ -46,10 +44,10 @@ export function defaultHome(
 ): string {
   const envVar = options.envVar ?? "CODEX_HOME";
   const override = env[envVar];
-  if (override === undefined || override === "") return join(homedir(), options.dirName ?? ".codex");
+  if (override === undefined || override === "") return join(nodeOs().homedir(), options.dirName ?? ".codex");
   let isDirectory: boolean;
   try {
-    isDirectory = statSync(override).isDirectory();
+    isDirectory = fs.statSync(override).isDirectory();
   } catch (error) {
     throw new AuthStorageError(`${envVar} points to ${override}, which does not exist; create it or unset ${envVar}`, {
       operation: "load",
@@ -65,5 +63,5 @@ export function defaultHome(
       code: "ENOTDIR",
     });
   }
-  return realpathSync(override);
+  return fs.realpathSync(override);
 }

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { KeyringError } from "./keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
 import { createLinuxKeyringStore, createMacosKeyringStore, createWindowsKeyringStore } from "./platform-keyring-stores.ts";

@@ -15,7 +15,6 @@
  * @module
  */
 import { join } from "node:path";
-import process from "node:process";
 import type { AuthDotJson } from "./auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "./auth-json.ts";
 import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "./errors.ts";

@@ -27,12 +27,10 @@
  * @module
  */
 import { randomHex } from "./_crypto.ts";
-import * as fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import { hostname } from "node:os";
-import { watch, type FSWatcher } from "node:fs";
+import type { FSWatcher } from "node:fs";
+import { fs as nodeFs, fsPromises, nodeOs } from "./_node-builtins.ts";
 import { basename, dirname } from "node:path";
-import process from "node:process";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "./_fs-steps.ts";
 
@@ -266,7 +264,7 @@ export class RefreshLock {
     let dirty = false;
     let watcher: FSWatcher | null = null;
     try {
-      watcher = watch(dir, { persistent: false }, (_event, name) => {
+      watcher = nodeFs.watch(dir, { persistent: false }, (_event, name) => {
         const file = name === null ? null : String(name);
         if (file !== null && !(files ? files.includes(file) : file === lockName)) return;
         if (wake) wake();
@@ -314,13 +312,13 @@ export class RefreshLock {
   async #create(madeHome = false): Promise<RefreshLockHandle | null> {
     const holder: RefreshLockHolder = {
       pid: process.pid,
-      host: hostname(),
+      host: nodeOs().hostname(),
       startedAt: new Date().toISOString(),
       nonce: randomHex(16),
     };
     let file: FileHandle;
     try {
-      file = await fs.open(this.path, "wx", 0o600);
+      file = await fsPromises().open(this.path, "wx", 0o600);
     } catch (error) {
       if (codeOf(error) === "EEXIST") return null;
       if (codeOf(error) !== "ENOENT" || madeHome) throw error;
@@ -335,7 +333,7 @@ export class RefreshLock {
     } catch (error) {
       heldNonces.delete(holder.nonce);
       await file.close().catch(() => {});
-      await fs.unlink(this.path).catch(() => {});
+      await fsPromises().unlink(this.path).catch(() => {});
       throw error;
     }
     await file.close();
@@ -346,7 +344,7 @@ export class RefreshLock {
     const age = Date.now() - current.mtimeMs;
     const holder = current.holder;
     if (holder === undefined) return age > Math.min(this.staleMs, UNREADABLE_GRACE_MS);
-    if (holder.host === hostname()) {
+    if (holder.host === nodeOs().hostname()) {
       // Our own pid with a nonce we do not hold: a previous process that had our pid (containers reuse pids).
       if (holder.pid === process.pid) return !heldNonces.has(holder.nonce);
       if (!pidAlive(holder.pid)) return true;
@@ -359,12 +357,12 @@ export class RefreshLock {
     const claimPath = `${this.path}.takeover-${seen.identity}`;
     let claim: FileHandle;
     try {
-      claim = await fs.open(claimPath, "wx", 0o600);
+      claim = await fsPromises().open(claimPath, "wx", 0o600);
     } catch (error) {
       if (codeOf(error) !== "EEXIST") throw error;
       // Another waiter is taking over. If its claim is old, that waiter died mid-takeover.
-      const stat = await fs.stat(claimPath).catch(() => null);
-      if (stat && Date.now() - stat.mtimeMs > this.staleMs) await fs.unlink(claimPath).catch(() => {});
+      const stat = await fsPromises().stat(claimPath).catch(() => null);
+      if (stat && Date.now() - stat.mtimeMs > this.staleMs) await fsPromises().unlink(claimPath).catch(() => {});
       return false;
     }
     try {
@@ -372,12 +370,12 @@ export class RefreshLock {
       // Re-read under the claim: only if the very lock we judged stale is still there may we remove it.
       const now = await readLockFile(this.path);
       if (now === null || now.identity !== seen.identity) return false;
-      await fs.unlink(this.path).catch((error: unknown) => {
+      await fsPromises().unlink(this.path).catch((error: unknown) => {
         if (codeOf(error) !== "ENOENT") throw error;
       });
       return true;
     } finally {
-      await fs.unlink(claimPath).catch(() => {});
+      await fsPromises().unlink(claimPath).catch(() => {});
     }
   }
 }
@@ -393,7 +391,7 @@ interface LockFileState {
 async function readLockFile(path: string): Promise<LockFileState | null> {
   let file: FileHandle;
   try {
-    file = await fs.open(path, "r");
+    file = await fsPromises().open(path, "r");
   } catch (error) {
     if (codeOf(error) === "ENOENT") return null;
     throw error;
@@ -442,7 +440,7 @@ function makeHandle(path: string, nonce: string): RefreshLockHandle {
         const current = await readLockFile(path).catch(() => null);
         // Someone took it over (we overran staleMs): their lock is not ours to remove.
         if (current?.holder?.nonce !== nonce) return false;
-        await fs.unlink(path);
+        await fsPromises().unlink(path);
         return true;
       } catch (error) {
         if (codeOf(error) === "ENOENT") return false;

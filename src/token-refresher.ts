@@ -6,7 +6,6 @@
  *
  * @module
  */
-import process from "node:process";
 
 /** Codex CLI's OAuth client id. */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";

@@ -1,0 +1,55 @@
+/**
+ * The Node built-ins whose ES-module import is expensive, taken with
+ * `process.getBuiltinModule` instead.
+ *
+ * Why: `import … from "node:fs"` (or `"node:process"`) makes the runtime
+ * build a namespace of every export, which runs the module's lazy getters:
+ * `fs.promises` and the stream classes for `node:fs`, `process.stdout` and
+ * `process.stdin` (tty, net, streams) for `node:process`. On Node 20 each
+ * cost several milliseconds of a cold start, more than all of authkeep's own
+ * modules. `process.getBuiltinModule` (Node ≥ 20.16, Bun, Deno 2) returns
+ * the plain module object and runs none of them; `process` itself is used as
+ * the global it is on every supported runtime.
+ *
+ * `node:fs/promises` loads its stream machinery when first required, so it
+ * is taken on the first async file operation rather than at import.
+ *
+ * @module
+ */
+
+/** `node:fs`, without its ES-module namespace. */
+export const fs: typeof import("node:fs") = process.getBuiltinModule("node:fs");
+
+let promises: typeof import("node:fs/promises") | undefined;
+
+/**
+ * `node:fs/promises`, loaded on first use.
+ *
+ * @returns The `node:fs/promises` module.
+ * @example Basic usage
+ * ```ts
+ * import { fsPromises } from "./_node-builtins.ts";
+ *
+ * const stats = await fsPromises().stat(".");
+ * console.log(stats.isDirectory()); // true
+ * ```
+ */
+export function fsPromises(): typeof import("node:fs/promises") {
+  promises ??= process.getBuiltinModule("node:fs/promises");
+  return promises;
+}
+
+/**
+ * `node:os`, loaded on first use (for `homedir()` and `hostname()`).
+ *
+ * @returns The `node:os` module.
+ * @example Basic usage
+ * ```ts
+ * import { nodeOs } from "./_node-builtins.ts";
+ *
+ * console.log(typeof nodeOs().homedir()); // "string"
+ * ```
+ */
+export function nodeOs(): typeof import("node:os") {
+  return process.getBuiltinModule("node:os");
+}

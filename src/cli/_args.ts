@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { fs } from "../_node-builtins.ts";
 import { join, resolve } from "node:path";
-import process from "node:process";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../auth-types.ts";
 import { defaultHome } from "../default-home.ts";
@@ -169,7 +168,7 @@ export function readConfiguredMode(home: string): { value: string | undefined; p
   const path = join(home, "config.toml");
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = fs.readFileSync(path, "utf8");
   } catch {
     return { value: undefined, path };
   }

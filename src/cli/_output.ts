@@ -5,7 +5,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { redact } from "../_redact.ts";
 
 /** A writable the CLI prints to (stdout, stderr, or a test double). */

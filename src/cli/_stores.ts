@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { readdirSync } from "node:fs";
+import { fs } from "../_node-builtins.ts";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import process from "node:process";
 import type { AuthStorage } from "../auth-storage.ts";
 import type { AuthDotJson } from "../auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "../auth-json.ts";
@@ -203,7 +202,7 @@ export function lockBusyMessage(error: LockTimeoutError): string {
   if (holder !== undefined && holder.host === hostname() && !pidAlive(holder.pid)) {
     let claims: string[] = [];
     try {
-      claims = readdirSync(dirname(error.path))
+      claims = fs.readdirSync(dirname(error.path))
         .filter((name) => name.startsWith(`${basename(error.path)}.takeover-`))
         .map((name) => join(dirname(error.path), name));
     } catch {

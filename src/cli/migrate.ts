@@ -17,8 +17,7 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import process from "node:process";
+import { fs } from "../_node-builtins.ts";
 import type { AuthDotJson } from "../auth-types.ts";
 import { LockTimeoutError } from "../refresh-lock.ts";
 import type { CommonOptions } from "./_args.ts";
@@ -116,7 +115,7 @@ export async function runMigrate(
   let handle: Awaited<ReturnType<typeof lockHome>> = null;
   try {
     try {
-      handle = await lockHome(stores, existsSync(common.home));
+      handle = await lockHome(stores, fs.existsSync(common.home));
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
       report.error = errorInfo(error);

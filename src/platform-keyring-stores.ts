@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
 import type { LinuxKeyringStoreOptions } from "../native/linux.ts";
 import type { MacosKeyringStoreOptions } from "../native/macos.ts";
@@ -21,7 +20,9 @@ export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions };
 
 // Sources run as .ts (Node >= 22.18, Bun, Deno); the published package as .js.
 const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const load = (name: string): unknown => createRequire(import.meta.url)(`../native/${name}${extension}`);
+// node:module through getBuiltinModule, on first use: its ES-module import costs start-up time (see _node-builtins.ts).
+const load = (name: string): unknown =>
+  process.getBuiltinModule("node:module").createRequire(import.meta.url)(`../native/${name}${extension}`);
 const ownFfi = typeof Bun !== "undefined" || typeof Deno !== "undefined";
 
 /**

@@ -3,17 +3,20 @@
  * koffi on Node; overridden by the `ffi` option, then by the `AUTHKEEP_FFI`
  * environment variable.
  *
- * Nothing is loaded when this module is imported: the chosen provider's
- * module is required on the first {@linkcode loadFfiProvider} call, through a
- * computed specifier, and the provider itself loads koffi or `bun:ffi` (or
- * calls `Deno.dlopen`) only when a library is opened. Loading is synchronous
+ * Importing authkeep never reaches this module: it is part of the platform
+ * backends, which load on first keyring use. The three provider modules are
+ * imported statically (they load nothing themselves, and a static import
+ * keeps working when the package is bundled); the chosen provider loads
+ * koffi or `bun:ffi` (or calls `Deno.dlopen`) only when a library is opened. Loading is synchronous
  * because every keyring store has synchronous twins.
  *
  * @module
  */
-import { createRequire } from "node:module";
 import process from "node:process";
 import { KeyringError } from "../../src/keyring-error.ts";
+import { createBunProvider } from "./bun.ts";
+import { createDenoProvider } from "./deno.ts";
+import { createKoffiProvider } from "./koffi.ts";
 import { FFI_PROVIDER_NAMES, type FfiProvider, type FfiProviderName } from "./provider.ts";
 
 export type {
@@ -73,11 +76,11 @@ export function detectRuntime(): JsRuntime {
 /** Each runtime's default provider. */
 const DEFAULTS: Readonly<Record<JsRuntime, FfiProviderName>> = { node: "koffi", bun: "bun", deno: "deno" };
 
-/** The module and factory of each provider, relative to this file. */
-const MODULES: Readonly<Record<FfiProviderName, readonly [file: string, factory: string]>> = {
-  koffi: ["./koffi", "createKoffiProvider"],
-  deno: ["./deno", "createDenoProvider"],
-  bun: ["./bun", "createBunProvider"],
+/** The factory of each provider. */
+const FACTORIES: Readonly<Record<FfiProviderName, () => FfiProvider>> = {
+  koffi: createKoffiProvider,
+  deno: createDenoProvider,
+  bun: createBunProvider,
 };
 
 const isProviderName = (value: unknown): value is FfiProviderName =>
@@ -132,8 +135,8 @@ export function resolveFfiProviderName(options: FfiOptions = {}, env: string | n
 const loaded = new Map<FfiProviderName, FfiProvider>();
 
 /**
- * Returns the FFI provider (see {@linkcode resolveFfiProviderName}), loading
- * its module on first use. The provider is cached per name.
+ * Returns the FFI provider (see {@linkcode resolveFfiProviderName}), created
+ * on first use. The provider is cached per name.
  *
  * @throws {KeyringError} kind `unavailable` when the provider cannot work on
  * this runtime (`deno` outside Deno, `bun` outside Bun) or koffi is missing.
@@ -158,12 +161,7 @@ export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
       backend: "ffi",
     });
   }
-  const [file, factory] = MODULES[name];
-  // Computed, so that no provider module is in authkeep's static import graph;
-  // sources run as .ts (Node >= 22, Bun, Deno), the build as .js.
-  const specifier = file + (import.meta.url.endsWith(".ts") ? ".ts" : ".js");
-  const module = createRequire(import.meta.url)(specifier) as Record<string, () => FfiProvider>;
-  const provider = module[factory]!();
+  const provider = FACTORIES[name]();
   // koffi loads here, so that a missing koffi fails now with its install hint
   // (a KeyringError of kind "unavailable"), not at the first open().
   if (name === "koffi") provider.pointerOf(new Uint8Array(1));

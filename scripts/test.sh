@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: everything the test suite needs, brought up here, then the suite on Node (built dist/).
 #   1. the Debian packages (installed when missing and running as root; otherwise the exact command)
-#   2. the TypeScript build (dist/)
+#   2. the TypeScript build (dist/) and the bundle (dist/bundle/)
 #   3. a private headless gnome-keyring on a private D-Bus session bus (torn down on exit)
 #   4. Wine with the Windows node.exe, for the Credential Manager tests
 #   5. node --test over dist/test/*.test.js
@@ -12,7 +12,7 @@ export NO_COLOR=1
 
 bash scripts/ensure-system-deps.sh
 [ -d node_modules/typescript ] || npm install --no-audit --no-fund
-npx tsc -p tsconfig.json
+npm run build --silent   # tsc, then the bundle the package publishes (scripts/bundle.ts)
 
 keyring_env=$(env -u KR_DIR bash scripts/keyring-up.sh)
 eval "$keyring_env"

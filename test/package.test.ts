@@ -49,12 +49,17 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
     return dir;
   }
 
-  test("the tarball holds built JS, types and maps, docs and licence, and nothing else", () => {
-    for (const required of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.d.ts.map", "dist/src/cli/main.js"]) {
-      assert.ok(files.includes(required), `${required} is missing from the tarball`);
-    }
+  test("the tarball holds the bundle, types and maps, docs and licence, and nothing else", () => {
+    const required = [
+      "package.json", "README.md", "LICENSE", "CHANGELOG.md",
+      "dist/bundle/src/index.js", "dist/bundle/src/cli.js", "dist/bundle/native/linux.js", "dist/bundle/native/windows.js", "dist/bundle/native/macos.js",
+      "dist/src/index.d.ts", "dist/src/index.d.ts.map", "dist/native/linux.d.ts",
+    ];
+    for (const file of required) assert.ok(files.includes(file), `${file} is missing from the tarball`);
+    // tsc's unbundled JS is for the tests only: the package runs the bundle.
+    assert.deepEqual(files.filter((file) => /^dist\/(src|native)\/.*\.js$/.test(file)), []);
     const stray = files.filter((file) =>
-      !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(file) && !/^(dist\/(src|native)|src|native)\//.test(file)
+      !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(file) && !/^(dist\/(bundle|src|native)|src|native)\//.test(file)
     );
     assert.deepEqual(stray, [], "unexpected files in the tarball");
     assert.ok(!files.some((file) => /(^|\/)test\/|\.test\.|^bench\/|^scripts\/|^\.ci\//.test(file)));

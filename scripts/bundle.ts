@@ -1,0 +1,74 @@
+/**
+ * `npm run build`, second step: bundles tsc's output (dist/) into the few
+ * files the package publishes (dist/bundle/), with esbuild.
+ *
+ * Why: on Node 20, each ES module costs the loader about a millisecond
+ * (resolve, package scope lookup, an async read, translate), so importing the
+ * 28 modules of dist/src cost ~35 ms before any of our code ran; the bundled
+ * entry measured ~5 ms (bench/cold-start.ts measures it in every run).
+ *
+ * Layout, chosen so that the paths the code computes from `import.meta.url`
+ * still hold:
+ * - `dist/bundle/src/index.js`: the package entry;
+ * - `dist/bundle/src/cli.js`: the `authkeep` binary;
+ * - `dist/bundle/native/{linux,windows,macos}.js`: the platform backends,
+ *   required on first use by `src/platform-keyring-stores.ts` as
+ *   `../native/<os>.js`, so whatever file that code lands in must sit in
+ *   `dist/bundle/src/` (checked below);
+ * - `dist/bundle/src/chunk-*.js`: code shared by those entries (code
+ *   splitting), so that `KeyringError` thrown by a backend is the same class
+ *   the program imported from "authkeep".
+ *
+ * koffi and `bun:ffi` stay outside (optional, loaded on first keyring use).
+ * Types stay tsc's (`dist/src/*.d.ts`).
+ *
+ * @module
+ */
+import { build } from "esbuild";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// This file runs as <build>/scripts/bundle.js: the build directory (dist/, or a
+// private one such as bench's) is its parent.
+const dist = fileURLToPath(new URL("../", import.meta.url));
+const out = join(dist, "bundle");
+
+/** The bundle's entries: output name (without .js) → tsc output it starts from. */
+const ENTRIES: Record<string, string> = {
+  "src/index": "src/index.js",
+  "src/cli": "src/cli/main.js",
+  "native/linux": "native/linux.js",
+  "native/windows": "native/windows.js",
+  "native/macos": "native/macos.js",
+};
+
+rmSync(out, { recursive: true, force: true });
+const result = await build({
+  entryPoints: Object.entries(ENTRIES).map(([name, file]) => ({ in: join(dist, file), out: name })),
+  outdir: out,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: ["node20", "deno2", "esnext"],
+  chunkNames: "src/chunk-[hash]",
+  // node:* stays as written: esbuild would strip the prefix, which Deno requires.
+  external: ["koffi", "bun:ffi", "node:*"],
+  legalComments: "none",
+  logLevel: "warning",
+  metafile: true,
+  absWorkingDir: dist,
+});
+
+// The backends are found relative to the file the loader's code ends up in.
+const outputs = Object.keys(result.metafile.outputs).map((file) => join(dist, file));
+for (const file of outputs) {
+  if (!readFileSync(file, "utf8").includes("../native/")) continue;
+  const where = relative(out, file).split("\\").join("/");
+  if (!/^src\/[^/]+\.js$/.test(where)) {
+    throw new Error(`bundle: ${where} computes a ../native/ path but is not directly in dist/bundle/src/`);
+  }
+}
+const files = readdirSync(out, { recursive: true }).filter((name) => String(name).endsWith(".js"));
+console.error(`bundle: ${files.length} files in ${out}`);

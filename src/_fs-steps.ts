@@ -6,12 +6,12 @@
  */
 import type * as fsp from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { fs, fsPromises } from "./_node-builtins.ts";
-import { dirname, resolve } from "node:path";
+import { nodeFs, fsPromises, nodePath } from "./_node-builtins.ts";
 import type { Step } from "./_flow.ts";
 
 // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+let cachedReadFlags: number | undefined;
+const readFlags = (): number => (cachedReadFlags ??= nodeFs().constants.O_RDONLY | (nodeFs().constants.O_NONBLOCK ?? 0));
 
 function notRegularFile(path: string, stats: Stats): Error {
   if (stats.isDirectory()) return Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
@@ -32,7 +32,7 @@ function readAllSync(fd: number, sizeHint: number): Uint8Array {
       bigger.set(buffer);
       buffer = bigger;
     }
-    const count = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    const count = nodeFs().readSync(fd, buffer, length, buffer.length - length, null);
     if (count === 0) return buffer.subarray(0, length);
     length += count;
   }
@@ -49,23 +49,23 @@ export function readBytes(path: string): Step<Uint8Array | null> {
     sync: () => {
       let fd: number;
       try {
-        fd = fs.openSync(path, READ_FLAGS);
+        fd = nodeFs().openSync(path, readFlags());
       } catch (error) {
         if ((error as { code?: unknown }).code === "ENOENT") return null;
         throw error;
       }
       try {
-        const stats = fs.fstatSync(fd);
+        const stats = nodeFs().fstatSync(fd);
         if (!stats.isFile()) throw notRegularFile(path, stats);
         return readAllSync(fd, stats.size);
       } finally {
-        fs.closeSync(fd);
+        nodeFs().closeSync(fd);
       }
     },
     async: async () => {
       let handle: fsp.FileHandle;
       try {
-        handle = await fsPromises().open(path, READ_FLAGS);
+        handle = await fsPromises().open(path, readFlags());
       } catch (error) {
         if ((error as { code?: unknown }).code === "ENOENT") return null;
         throw error;
@@ -84,7 +84,7 @@ export function readBytes(path: string): Step<Uint8Array | null> {
 /** `lstat`, or `null` when nothing is there. */
 export function lstatOrNull(path: string): Step<Stats | null> {
   return {
-    sync: () => fs.lstatSync(path, { throwIfNoEntry: false }) ?? null,
+    sync: () => nodeFs().lstatSync(path, { throwIfNoEntry: false }) ?? null,
     async: () =>
       fsPromises().lstat(path).catch((error: { code?: unknown }) => {
         if (error.code === "ENOENT") return null;
@@ -96,7 +96,7 @@ export function lstatOrNull(path: string): Step<Stats | null> {
 /** `stat`, or `null` when nothing is there. */
 export function statOrNull(path: string): Step<Stats | null> {
   return {
-    sync: () => fs.statSync(path, { throwIfNoEntry: false }) ?? null,
+    sync: () => nodeFs().statSync(path, { throwIfNoEntry: false }) ?? null,
     async: () =>
       fsPromises().stat(path).catch((error: { code?: unknown }) => {
         if (error.code === "ENOENT") return null;
@@ -107,7 +107,7 @@ export function statOrNull(path: string): Step<Stats | null> {
 
 /** Resolves symlinks. */
 export function realpath(path: string): Step<string> {
-  return { sync: () => fs.realpathSync(path), async: () => fsPromises().realpath(path) };
+  return { sync: () => nodeFs().realpathSync(path), async: () => fsPromises().realpath(path) };
 }
 
 /**
@@ -120,9 +120,9 @@ export function realpath(path: string): Step<string> {
  */
 export function mkdirp(path: string, mode: number): Step<string | undefined> {
   const chain: string[] = [];
-  for (let current = resolve(path); ; current = dirname(current)) {
+  for (let current = nodePath().resolve(path); ; current = nodePath().dirname(current)) {
     chain.push(current);
-    if (dirname(current) === current) break;
+    if (nodePath().dirname(current) === current) break;
   }
   const alreadyThere = (error: unknown): void => {
     // Another process created it between our stat and mkdir; a file there fails at the next level.
@@ -131,11 +131,11 @@ export function mkdirp(path: string, mode: number): Step<string | undefined> {
   return {
     sync: () => {
       let existing = 0;
-      while (existing < chain.length && fs.statSync(chain[existing]!, { throwIfNoEntry: false }) === undefined) existing++;
+      while (existing < chain.length && nodeFs().statSync(chain[existing]!, { throwIfNoEntry: false }) === undefined) existing++;
       let first: string | undefined;
       for (let i = existing - 1; i >= 0; i--) {
         try {
-          fs.mkdirSync(chain[i]!, { mode });
+          nodeFs().mkdirSync(chain[i]!, { mode });
           first ??= chain[i];
         } catch (error) {
           alreadyThere(error);
@@ -162,7 +162,7 @@ export function mkdirp(path: string, mode: number): Step<string | undefined> {
 
 /** Lists a directory. */
 export function readdir(path: string): Step<string[]> {
-  return { sync: () => fs.readdirSync(path), async: () => fsPromises().readdir(path) };
+  return { sync: () => nodeFs().readdirSync(path), async: () => fsPromises().readdir(path) };
 }
 
 /** Removes a file; returns whether it existed. */
@@ -174,7 +174,7 @@ export function unlinkIfExists(path: string): Step<boolean> {
   return {
     sync: () => {
       try {
-        fs.unlinkSync(path);
+        nodeFs().unlinkSync(path);
         return true;
       } catch (error) {
         return missing(error as { code?: unknown });
@@ -186,12 +186,12 @@ export function unlinkIfExists(path: string): Step<boolean> {
 
 /** Renames `from` over `to`. */
 export function rename(from: string, to: string): Step<void> {
-  return { sync: () => fs.renameSync(from, to), async: () => fsPromises().rename(from, to) };
+  return { sync: () => nodeFs().renameSync(from, to), async: () => fsPromises().rename(from, to) };
 }
 
 /** Sets a file's mode. */
 export function chmod(path: string, mode: number): Step<void> {
-  return { sync: () => fs.chmodSync(path, mode), async: () => fsPromises().chmod(path, mode) };
+  return { sync: () => nodeFs().chmodSync(path, mode), async: () => fsPromises().chmod(path, mode) };
 }
 
 /** The owner to give a new file. */
@@ -209,14 +209,14 @@ export interface FileOwner {
 export function writeNewFileDurably(path: string, data: Uint8Array, mode: number, owner?: FileOwner): Step<void> {
   return {
     sync: () => {
-      const fd = fs.openSync(path, "wx", mode);
+      const fd = nodeFs().openSync(path, "wx", mode);
       try {
-        if (owner !== undefined) fs.fchownSync(fd, owner.uid, owner.gid);
+        if (owner !== undefined) nodeFs().fchownSync(fd, owner.uid, owner.gid);
         let offset = 0;
-        while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
-        fs.fsyncSync(fd);
+        while (offset < data.length) offset += nodeFs().writeSync(fd, data, offset, data.length - offset);
+        nodeFs().fsyncSync(fd);
       } finally {
-        fs.closeSync(fd);
+        nodeFs().closeSync(fd);
       }
     },
     async: async () => {
@@ -244,16 +244,16 @@ export function fsyncDirectory(path: string): Step<void> {
     sync: () => {
       let fd: number;
       try {
-        fd = fs.openSync(path, "r");
+        fd = nodeFs().openSync(path, "r");
       } catch (error) {
         return ignorable(error as { code?: unknown });
       }
       try {
-        fs.fsyncSync(fd);
+        nodeFs().fsyncSync(fd);
       } catch (error) {
         ignorable(error as { code?: unknown });
       } finally {
-        fs.closeSync(fd);
+        nodeFs().closeSync(fd);
       }
     },
     async: async () => {

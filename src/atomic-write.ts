@@ -8,11 +8,11 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
 import { type Flow, io, runAsync, runSync, sleepStep } from "./_flow.ts";
 import { type FileOwner, fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { errorCode } from "./errors.ts";
 import { randomHex } from "./_crypto.ts";
+import { nodePath } from "./_node-builtins.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
@@ -63,11 +63,11 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, options: Wri
 
 /** The atomic write as a flow, for storages that compose it with other steps. */
 export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: number): Flow<void> {
-  const directory = dirname(path);
-  const name = basename(path);
+  const directory = nodePath().dirname(path);
+  const name = nodePath().basename(path);
   yield* removeStaleTempFiles(directory, name);
   const owner = yield* ownerToKeep(path);
-  const temp = join(directory, `.${name}.${process.pid}.${randomHex(6)}.tmp`);
+  const temp = nodePath().join(directory, `.${name}.${process.pid}.${randomHex(6)}.tmp`);
   inFlight.add(temp);
   try {
     yield* io(writeNewFileDurably(temp, data, mode, owner));
@@ -118,7 +118,7 @@ const lastSweep = new Map<string, number>();
 const SWEEP_INTERVAL_MS = 30_000;
 
 function* removeStaleTempFiles(directory: string, name: string): Flow<void> {
-  const key = join(directory, name);
+  const key = nodePath().join(directory, name);
   const now = Date.now();
   if (now - (lastSweep.get(key) ?? -Infinity) < SWEEP_INTERVAL_MS) return;
   let entries: string[];
@@ -133,7 +133,7 @@ function* removeStaleTempFiles(directory: string, name: string): Flow<void> {
     if (!entry.startsWith(prefix) || !entry.endsWith(".tmp")) continue;
     const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(entry.slice(prefix.length));
     if (match === null) continue;
-    const full = join(directory, entry);
+    const full = nodePath().join(directory, entry);
     if (inFlight.has(full)) continue;
     const pid = Number(match[1]);
     // Our own pid but not one of this thread's writes: worker threads share the pid but not

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { basename, join } from "node:path";
 import type { AuthStorage } from "./auth-storage.ts";
 import type { AuthDotJson } from "./auth-types.ts";
 import { inspectSymbol } from "./_redact.ts";
@@ -27,6 +26,7 @@ import {
   RefreshError,
   type TokenRefresher,
 } from "./token-refresher.ts";
+import { nodePath } from "./_node-builtins.ts";
 
 /** Codex's `CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES` (5), in ms. */
 export const DEFAULT_REFRESH_WINDOW_MS = 5 * 60 * 1000;
@@ -539,7 +539,7 @@ export class AuthManager {
     let pause = lock.pollMs;
     // Wake when the lock is released or the auth file replaced; the poll below is the fallback.
     const authFile = this.#storage.fileName ?? "auth.json";
-    const waiter = lock.waiter([basename(lock.path), authFile]);
+    const waiter = lock.waiter([nodePath().basename(lock.path), authFile]);
     try {
       for (let round = 0; ; round++) {
         // The first round goes straight for the lock (the holder re-reads the storage inside it anyway,
@@ -582,7 +582,7 @@ export class AuthManager {
 function resolveLock(storage: AuthStorage, option: AuthManagerOptions["lock"]): RefreshLock | null {
   if (option === false) return null;
   if (option instanceof RefreshLock) return option;
-  const path = option?.path ?? (storage.home === undefined ? undefined : join(storage.home, `${storage.fileName ?? "auth.json"}.lock`));
+  const path = option?.path ?? (storage.home === undefined ? undefined : nodePath().join(storage.home, `${storage.fileName ?? "auth.json"}.lock`));
   if (path === undefined) {
     throw new TypeError(
       "AuthManager needs storage.home to place its lock file; pass lock: { path } (or lock: false to turn cross-process locking off)",

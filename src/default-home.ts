@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { fs, nodeOs } from "./_node-builtins.ts";
-import { join } from "node:path";
+import { nodeFs, nodeOs, nodePath } from "./_node-builtins.ts";
 import { AuthStorageError, errorCode } from "./errors.ts";
 
 /** Options for {@linkcode defaultHome}, for CLIs other than Codex. */
@@ -44,10 +43,10 @@ export function defaultHome(
 ): string {
   const envVar = options.envVar ?? "CODEX_HOME";
   const override = env[envVar];
-  if (override === undefined || override === "") return join(nodeOs().homedir(), options.dirName ?? ".codex");
+  if (override === undefined || override === "") return nodePath().join(nodeOs().homedir(), options.dirName ?? ".codex");
   let isDirectory: boolean;
   try {
-    isDirectory = fs.statSync(override).isDirectory();
+    isDirectory = nodeFs().statSync(override).isDirectory();
   } catch (error) {
     throw new AuthStorageError(`${envVar} points to ${override}, which does not exist; create it or unset ${envVar}`, {
       operation: "load",
@@ -63,5 +62,5 @@ export function defaultHome(
       code: "ENOTDIR",
     });
   }
-  return fs.realpathSync(override);
+  return nodeFs().realpathSync(override);
 }

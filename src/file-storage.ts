@@ -14,7 +14,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { AuthDotJson } from "./auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "./auth-json.ts";
 import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "./errors.ts";
@@ -22,6 +21,7 @@ import { type Flow, io, sleepStep } from "./_flow.ts";
 import { lstatOrNull, mkdirp, readBytes, realpath, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { ownerToKeep, writeFileAtomicFlow } from "./atomic-write.ts";
 import type { StorageFlows } from "./_flow-storage.ts";
+import { nodePath } from "./_node-builtins.ts";
 
 /** Where a file-backed storage keeps its file, and how it reports warnings. */
 export interface FileLocation {
@@ -48,7 +48,7 @@ export function fileStorageFlows(location: FileLocation): StorageFlows {
 
 /** The path of the credentials file. */
 export function authFilePath(location: FileLocation): string {
-  return join(location.home, location.fileName);
+  return nodePath().join(location.home, location.fileName);
 }
 
 /** Loads the file: `null` when missing, retrying parse failures. */

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { IdTokenInfo } from "./auth-types.ts";
 import { AuthFormatError } from "./errors.ts";
 

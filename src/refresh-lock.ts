@@ -29,8 +29,7 @@
 import { randomHex } from "./_crypto.ts";
 import type { FileHandle } from "node:fs/promises";
 import type { FSWatcher } from "node:fs";
-import { fs as nodeFs, fsPromises, nodeOs } from "./_node-builtins.ts";
-import { basename, dirname } from "node:path";
+import { nodeFs, fsPromises, nodeOs, nodePath } from "./_node-builtins.ts";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "./_fs-steps.ts";
 
@@ -257,14 +256,14 @@ export class RefreshLock {
    * @returns The sleeper; `close()` it when done.
    */
   waiter(files?: readonly string[]): LockWaiter {
-    const dir = dirname(this.path);
-    const lockName = basename(this.path);
+    const dir = nodePath().dirname(this.path);
+    const lockName = nodePath().basename(this.path);
     let wake: (() => void) | null = null;
     // A change seen while nobody was sleeping makes the next sleep return at once, so none is lost.
     let dirty = false;
     let watcher: FSWatcher | null = null;
     try {
-      watcher = nodeFs.watch(dir, { persistent: false }, (_event, name) => {
+      watcher = nodeFs().watch(dir, { persistent: false }, (_event, name) => {
         const file = name === null ? null : String(name);
         if (file !== null && !(files ? files.includes(file) : file === lockName)) return;
         if (wake) wake();
@@ -324,7 +323,7 @@ export class RefreshLock {
       if (codeOf(error) !== "ENOENT" || madeHome) throw error;
       // The home does not exist yet (first login in progress); create it like the file store does.
       // Our own mkdirp: Node's recursive mkdir spins forever under /proc.
-      await mkdirp(dirname(this.path), 0o700).async();
+      await mkdirp(nodePath().dirname(this.path), 0o700).async();
       return this.#create(true);
     }
     heldNonces.add(holder.nonce);

@@ -4,7 +4,7 @@
  * @module
  */
 import { sha256Hex } from "./_crypto.ts";
-import { fs } from "./_node-builtins.ts";
+import { nodeFs } from "./_node-builtins.ts";
 
 /** Options for {@linkcode computeStoreKey}. */
 export interface ComputeStoreKeyOptions {
@@ -36,7 +36,7 @@ export function computeStoreKey(home: string, options: ComputeStoreKeyOptions = 
   const platform = options.platform ?? process.platform;
   let canonical = home;
   try {
-    const realpath = fs.realpathSync.native ?? fs.realpathSync;
+    const realpath = nodeFs().realpathSync.native ?? nodeFs().realpathSync;
     canonical = platform === "win32" ? toVerbatimPath(realpath(home)) : realpath(home);
   } catch {
     // Codex hashes the path as given when canonicalize fails (e.g. it does not exist yet).

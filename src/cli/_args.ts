@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../auth-types.ts";
@@ -168,7 +168,7 @@ export function readConfiguredMode(home: string): { value: string | undefined; p
   const path = join(home, "config.toml");
   let text: string;
   try {
-    text = fs.readFileSync(path, "utf8");
+    text = nodeFs().readFileSync(path, "utf8");
   } catch {
     return { value: undefined, path };
   }

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { join } from "node:path";
 import { ffiPackageSpec } from "./_package.ts";
 import type { ErrorInfo } from "./_stores.ts";
@@ -56,7 +56,7 @@ export function environmentFacts(env: Readonly<Record<string, string | undefined
     display: env.WAYLAND_DISPLAY || env.DISPLAY || null,
     ssh: Boolean(env.SSH_CONNECTION || env.SSH_TTY),
     wsl: platform === "linux" && (Boolean(env.WSL_DISTRO_NAME) || /microsoft/i.test(readText("/proc/version"))),
-    container: linuxLike && (fs.existsSync("/.dockerenv") || fs.existsSync("/run/.containerenv") || Boolean(env.container)),
+    container: linuxLike && (nodeFs().existsSync("/.dockerenv") || nodeFs().existsSync("/run/.containerenv") || Boolean(env.container)),
     libsecret: linuxLike ? findLibrary("libsecret-1.so.0", env) : null,
   };
 }
@@ -66,12 +66,12 @@ function socketExists(address: string | null): boolean | null {
   // The first transport is the one GDBus tries first; only plain unix paths can be checked cheaply.
   const match = /(?:^|;)unix:(?:[^;]*,)?path=([^,;]+)/.exec(address);
   if (!match) return null;
-  return fs.existsSync(decodeURIComponent(match[1]!));
+  return nodeFs().existsSync(decodeURIComponent(match[1]!));
 }
 
 function readText(path: string): string {
   try {
-    return fs.readFileSync(path, "utf8");
+    return nodeFs().readFileSync(path, "utf8");
   } catch {
     return "";
   }
@@ -91,12 +91,12 @@ function findLibrary(name: string, env: Readonly<Record<string, string | undefin
   ];
   for (const dir of dirs) {
     const path = join(dir, name);
-    if (fs.existsSync(path)) return path;
+    if (nodeFs().existsSync(path)) return path;
   }
   // Distributions with other layouts (NixOS, Guix): any */lib*/ directory listed in ld.so.conf.d.
   for (const dir of ldConfigDirs()) {
     const path = join(dir, name);
-    if (fs.existsSync(path)) return path;
+    if (nodeFs().existsSync(path)) return path;
   }
   return null;
 }
@@ -112,7 +112,7 @@ function ldConfigDirs(): string[] {
   const dirs: string[] = [];
   let files: string[] = [];
   try {
-    files = fs.readdirSync("/etc/ld.so.conf.d").filter((f) => f.endsWith(".conf"));
+    files = nodeFs().readdirSync("/etc/ld.so.conf.d").filter((f) => f.endsWith(".conf"));
   } catch {
     return dirs;
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,7 +23,7 @@ export function packageInfo(): PackageInfo {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     try {
-      const json = JSON.parse(fs.readFileSync(join(dir, "package.json"), "utf8")) as Partial<PackageInfo>;
+      const json = JSON.parse(nodeFs().readFileSync(join(dir, "package.json"), "utf8")) as Partial<PackageInfo>;
       if (json.name === "authkeep") {
         cached = {
           name: json.name,

@@ -7,7 +7,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Buffer } from "node:buffer";
@@ -158,7 +158,7 @@ function storageOps(storage: AuthStorage, auth: AuthDotJson, what: string): Prob
 
 /** Probes auth.json in `home` with a hidden file of its own; removes it and any directory it had to create. */
 export async function probeFile(home: string, cleanups: Set<() => Promise<void>>): Promise<BackendReport> {
-  const homeExisted = fs.existsSync(home);
+  const homeExisted = nodeFs().existsSync(home);
   const created = missingDirectories(home);
   const fileName = `.authkeep-doctor-${uniqueSuffix()}.json`;
   const report: BackendReport = { name: "file", ok: false, backend: home, probe: { file: join(home, fileName) }, notes: [] };
@@ -178,7 +178,7 @@ export async function probeFile(home: string, cleanups: Set<() => Promise<void>>
     // Remove the directories the probe created, innermost first, and only while they are empty.
     for (const dir of created) {
       try {
-        fs.rmdirSync(dir);
+        nodeFs().rmdirSync(dir);
       } catch {
         break; // Not empty (something else wrote there meanwhile) or already gone.
       }
@@ -204,7 +204,7 @@ export async function probeFile(home: string, cleanups: Set<() => Promise<void>>
 function missingDirectories(home: string): string[] {
   const missing: string[] = [];
   let dir = home;
-  while (!fs.existsSync(dir)) {
+  while (!nodeFs().existsSync(dir)) {
     missing.push(dir);
     const parent = dirname(dir);
     if (parent === dir) break;

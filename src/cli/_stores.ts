@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { AuthStorage } from "../auth-storage.ts";
@@ -202,7 +202,7 @@ export function lockBusyMessage(error: LockTimeoutError): string {
   if (holder !== undefined && holder.host === hostname() && !pidAlive(holder.pid)) {
     let claims: string[] = [];
     try {
-      claims = fs.readdirSync(dirname(error.path))
+      claims = nodeFs().readdirSync(dirname(error.path))
         .filter((name) => name.startsWith(`${basename(error.path)}.takeover-`))
         .map((name) => join(dirname(error.path), name));
     } catch {

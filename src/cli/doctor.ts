@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { join } from "node:path";
 import type { AuthCredentialsStoreMode } from "../auth-types.ts";
 import { DEFAULT_AUTH_FILE_NAME, DEFAULT_KEYRING_SERVICE } from "../create-auth-storage.ts";
@@ -140,7 +140,7 @@ function permissionWarnings(home: string): string[] {
   if (process.platform === "win32") return [];
   const path = join(home, DEFAULT_AUTH_FILE_NAME);
   try {
-    const mode = fs.statSync(path).mode & 0o777;
+    const mode = nodeFs().statSync(path).mode & 0o777;
     if ((mode & 0o077) !== 0) return [`${path} can be read by other users (mode ${mode.toString(8)}); run: chmod 600 ${path}`];
   } catch {
     // No file: nothing to check.
@@ -169,7 +169,7 @@ function printReport(out: Output, report: DoctorReport): void {
   const source = { flag: "--mode", config: "config.toml", default: "default" }[report.modeSource];
   const facts = report.environment;
   out.line(`${c.bold("authkeep doctor")}  ${report.platform.os} ${report.platform.arch}, ${report.platform.runtime}`);
-  out.line(`${c.bold("home")}  ${report.home}${fs.existsSync(report.home) ? "" : c.dim(" (does not exist yet)")}`);
+  out.line(`${c.bold("home")}  ${report.home}${nodeFs().existsSync(report.home) ? "" : c.dim(" (does not exist yet)")}`);
   out.line(`${c.bold("mode")}  ${report.mode} ${c.dim(`(${source})`)}`);
   out.line();
   if (facts.platform === "linux" || facts.platform === "freebsd" || facts.platform === "openbsd") {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { join } from "node:path";
 import { LockTimeoutError } from "../refresh-lock.ts";
 import type { CommonOptions } from "./_args.ts";
@@ -66,7 +66,7 @@ export async function runLogout(common: CommonOptions, out: Output, stores: Stor
     removedBackups: [],
     warnings: [],
   };
-  const homeExists = fs.existsSync(common.home);
+  const homeExists = nodeFs().existsSync(common.home);
   let handle: Awaited<ReturnType<typeof lockHome>> = null;
   try {
     try {
@@ -124,14 +124,14 @@ function removeBackups(home: string, fileName: string, report: LogoutReport): st
   const removed: string[] = [];
   let names: string[];
   try {
-    names = fs.readdirSync(home);
+    names = nodeFs().readdirSync(home);
   } catch {
     return removed;
   }
   for (const name of names) {
     if (!name.startsWith(`${fileName}.corrupt-`)) continue;
     try {
-      fs.rmSync(join(home, name), { force: true });
+      nodeFs().rmSync(join(home, name), { force: true });
       removed.push(name);
     } catch (error) {
       report.warnings.push(`could not remove ${join(home, name)}: ${(error as Error).message}`);

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import { fileURLToPath } from "node:url";
 import { type CommonOptions, parseCommand, UsageError } from "./_args.ts";
 import { EXIT, EXIT_STATUS_HELP, type ExitCode } from "./_exit.ts";
@@ -184,7 +184,7 @@ function isMainModule(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
   try {
-    return fs.realpathSync(script) === fs.realpathSync(fileURLToPath(import.meta.url));
+    return nodeFs().realpathSync(script) === nodeFs().realpathSync(fileURLToPath(import.meta.url));
   } catch {
     return false;
   }

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { fs } from "../_node-builtins.ts";
+import { nodeFs } from "../_node-builtins.ts";
 import type { AuthDotJson } from "../auth-types.ts";
 import { LockTimeoutError } from "../refresh-lock.ts";
 import type { CommonOptions } from "./_args.ts";
@@ -115,7 +115,7 @@ export async function runMigrate(
   let handle: Awaited<ReturnType<typeof lockHome>> = null;
   try {
     try {
-      handle = await lockHome(stores, fs.existsSync(common.home));
+      handle = await lockHome(stores, nodeFs().existsSync(common.home));
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
       report.error = errorInfo(error);

@@ -1,5 +1,6 @@
 /**
- * One cold start, in a fresh process: `node dist/bench/_cold-child.js <case>`.
+ * One cold start, in a fresh process: `node dist/bench/_cold-child.js <case>`
+ * (also run by Bun and Deno).
  * Prints `{"importMs":…, "callMs":…}` measured inside the process; the parent
  * also times the whole process from outside.
  *
@@ -24,11 +25,14 @@ async function main(): Promise<ColdResult> {
   const result: ColdResult = {};
   if (which === "empty") return result;
   const started = performance.now();
-  if (which.startsWith("authkeep")) {
-    // The package entry of the same build as this file (dist/src/index.js, what "exports" names),
-    // by URL so that a private BENCH_BUILD_DIR measures its own build. A variable specifier keeps
-    // tsc from resolving it at compile time.
-    const entry = new URL("../src/index.js", import.meta.url).href;
+  if (which === "empty-import") {
+    await import(new URL("./_empty-module.js", import.meta.url).href);
+    result.importMs = performance.now() - started;
+  } else if (which.startsWith("authkeep")) {
+    // The package entry of the same build as this file (bundle/src/index.js, what "exports" names;
+    // `authkeep-unbundled` takes tsc's dist/src/index.js instead), by URL so that a private
+    // BENCH_BUILD_DIR measures its own build. A variable specifier keeps tsc from resolving it.
+    const entry = new URL(which === "authkeep-unbundled" ? "../src/index.js" : "../bundle/src/index.js", import.meta.url).href;
     const authkeep = (await import(entry)) as typeof import("../src/index.ts");
     result.importMs = performance.now() - started;
     if (which === "authkeep-call") {

@@ -12,6 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import process from "node:process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ANCHORS_DIRECTORY, loadKeytar } from "./_anchors.ts";
 import type { BenchContext } from "./_context.ts";
@@ -22,6 +23,17 @@ interface Case {
   id: string;
   label: string;
   argv: string[];
+  /** The runtime binary (Node's own by default). */
+  binary?: string;
+}
+
+/** Bun and Deno, where scripts/runtimes.sh (or $BUN / $DENO) provides them. */
+function otherRuntimes(root: string): { name: string; binary: string; prefix: string[] }[] {
+  const found = [
+    { name: "Bun", binary: process.env.BUN || join(root, ".ci/rt/node_modules/@oven/bun-linux-x64/bin/bun"), prefix: [] },
+    { name: "Deno", binary: process.env.DENO || join(root, ".ci/rt/node_modules/@deno/linux-x64-glibc/deno"), prefix: ["run", "-A", "--no-check"] },
+  ];
+  return found.filter((runtime) => existsSync(runtime.binary));
 }
 
 /** Runs the cold-start rows. */
@@ -36,11 +48,20 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
   const cases: Case[] = [
     { id: "node-e-0", label: "node -e 0", argv: ["-e", "0"] },
     { id: "empty", label: "child, no import (baseline)", argv: [child, "empty", context.root] },
+    { id: "empty-import", label: "child importing an empty module (baseline)", argv: [child, "empty-import", context.root] },
     { id: "authkeep-import", label: "import authkeep (no keyring touched)", argv: [child, "authkeep-import", context.root] },
+    { id: "authkeep-unbundled", label: "import authkeep, tsc output unbundled (dist/src)", argv: [child, "authkeep-unbundled", context.root] },
     { id: "authkeep-call", label: "import authkeep + first keyring load", argv: [child, "authkeep-call", context.root] },
     { id: "napi-import", label: "import @napi-rs/keyring", argv: [child, "napi-import", context.root] },
     { id: "napi-call", label: "import @napi-rs/keyring + first getPassword", argv: [child, "napi-call", context.root] },
   ];
+  for (const runtime of otherRuntimes(context.root)) {
+    const id = runtime.name.toLowerCase();
+    cases.push(
+      { id: `${id}-empty-import`, label: `${runtime.name}: child importing an empty module (baseline)`, argv: [...runtime.prefix, child, "empty-import", context.root], binary: runtime.binary },
+      { id: `${id}-authkeep-import`, label: `${runtime.name}: import authkeep (no keyring touched)`, argv: [...runtime.prefix, child, "authkeep-import", context.root], binary: runtime.binary },
+    );
+  }
   const keytar = loadKeytar(context);
   if (keytar.ok) {
     cases.push(
@@ -58,7 +79,7 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     for (const entry of run % 2 === 0 ? cases : [...cases].reverse()) {
       if (failures.has(entry.id)) continue;
       const started = performance.now();
-      const spawned = spawnSync(process.execPath, entry.argv, { encoding: "utf8", cwd: context.root, timeout: 30_000 });
+      const spawned = spawnSync(entry.binary ?? process.execPath, entry.argv, { encoding: "utf8", cwd: context.root, timeout: 30_000 });
       const elapsed = performance.now() - started;
       if (spawned.status !== 0 || spawned.error) {
         failures.set(entry.id, (spawned.error?.message ?? spawned.stdout.trim()) || spawned.stderr.trim().split("\n")[0] || `exit ${spawned.status}`);
@@ -66,7 +87,7 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
       }
       if (run < 0) continue;
       wall.get(entry.id)?.push(elapsed);
-      if (entry.argv[0] === child) {
+      if (entry.argv.includes(child)) {
         const parsed = JSON.parse(spawned.stdout.trim().split("\n").pop() ?? "{}") as { importMs?: number; callMs?: number; cpuMs?: number; error?: string };
         if (parsed.error) failures.set(entry.id, parsed.error);
         if (parsed.cpuMs !== undefined) inside.get(entry.id)?.cpuMs.push(parsed.cpuMs);
@@ -94,7 +115,15 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
   }
   if (!keytar.ok) result.rows.push({ name: "wall: import keytar", unavailable: `unavailable: ${keytar.reason}` });
 
-  compare(result, "import authkeep − child without import (wall)", "wall: import authkeep (no keyring touched)", "wall: child, no import (baseline)", { unit: "ms", goal: 5 });
+  // The goal: what importing authkeep adds to a program, measured inside the process and net of the
+  // runtime's own cost of a first dynamic import (an empty module). Wall time of whole processes
+  // follows as a cross-check; it carries the noise of process start and exit.
+  compare(result, "import authkeep − import of an empty module (in-process)", "in-process: import authkeep (no keyring touched): import", "in-process: child importing an empty module (baseline): import", { unit: "ms", goal: 5 });
+  compare(result, "unbundled tsc output − empty module (in-process)", "in-process: import authkeep, tsc output unbundled (dist/src): import", "in-process: child importing an empty module (baseline): import", { unit: "ms" });
+  for (const runtime of otherRuntimes(context.root)) {
+    compare(result, `${runtime.name}: import authkeep − import of an empty module (in-process)`, `in-process: ${runtime.name}: import authkeep (no keyring touched): import`, `in-process: ${runtime.name}: child importing an empty module (baseline): import`, { unit: "ms", goal: 5 });
+  }
+  compare(result, "import authkeep − child without import (wall)", "wall: import authkeep (no keyring touched)", "wall: child, no import (baseline)", { unit: "ms" });
   compare(result, "import authkeep − child without import (process CPU time, user + system)", "process CPU time: import authkeep (no keyring touched)", "process CPU time: child, no import (baseline)", { unit: "ms" });
   compare(result, "import @napi-rs/keyring − child without import (process CPU time)", "process CPU time: import @napi-rs/keyring", "process CPU time: child, no import (baseline)", { unit: "ms" });
   compare(result, "child without import − node -e 0 (loading the child script)", "wall: child, no import (baseline)", "wall: node -e 0", { unit: "ms" });

@@ -241,8 +241,13 @@ static int valid_utf8(const unsigned char *s, CFIndex n, CFIndex *utf16_units) {
 CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const uint8_t *bytes, CFIndex numBytes,
                                     CFStringEncoding encoding, Boolean isExternalRepresentation) {
   (void)alloc;
-  (void)isExternalRepresentation;
   if (encoding != kCFStringEncodingUTF8) return NULL; /* the binding only ever asks for UTF-8 */
+  /* The binding passes false (plain UTF-8, no BOM): anything else is a mis-marshalled Boolean. */
+  if (isExternalRepresentation != 0) {
+    pthread_mutex_lock(&lock);
+    note_misuse("CFStringCreateWithBytes with isExternalRepresentation set");
+    pthread_mutex_unlock(&lock);
+  }
   if (numBytes < 0 || (numBytes > 0 && !bytes)) return NULL;
   if (!valid_utf8(bytes, numBytes, NULL)) return NULL;
   pthread_mutex_lock(&lock);

@@ -27,6 +27,7 @@ import { KeyringError } from "../src/keyring-error.ts";
 import type { KeyringStore } from "../src/keyring-store.ts";
 import { createMacosKeyringStore } from "../native/macos.ts";
 import { detectRuntime, type FfiProviderName, loadFfiProvider } from "../native/ffi/index.ts";
+import { providerRuns } from "./macos-abi/providers.ts";
 import { buildStandIn, type StandIn } from "./macos-abi/standin.ts";
 
 declare const Deno: unknown;
@@ -42,19 +43,6 @@ const skip = process.platform === "linux"
   : "the ABI stand-in is built as a Linux shared library with the system cc; on macOS the real keychain test (macos-keychain.test.ts) runs instead";
 
 const runtime = detectRuntime();
-/** The runtime's own provider first, then koffi (on Bun and Deno: only where koffi loads). */
-const providers: Array<{ ffi: FfiProviderName; skip: string | false }> = runtime === "node"
-  ? [{ ffi: "koffi", skip }]
-  : [{ ffi: runtime, skip }, { ffi: "koffi", skip: skip || koffiMissing() }];
-
-function koffiMissing(): string | false {
-  try {
-    loadFfiProvider({ ffi: "koffi" });
-    return false;
-  } catch (error) {
-    return `koffi does not load here: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
 
 /** The async methods and their sync twins behind one promise-returning shape, so each check runs for both. */
 interface Twin {
@@ -444,4 +432,4 @@ function standInSuite(ffi: FfiProviderName, skip: string | false): void {
   });
 }
 
-for (const { ffi, skip } of providers) standInSuite(ffi, skip);
+for (const { ffi, skip: why } of providerRuns(skip)) standInSuite(ffi, why);

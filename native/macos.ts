@@ -65,9 +65,11 @@
  * answers, which includes the time a prompt is open. Every CF object that is
  * created or returned is released exactly once (see `_macos-cf.ts`).
  *
- * Tested on Linux only against an ABI stand-in (`test/macos-abi/`), which
+ * Tested on Linux against an ABI stand-in (`test/macos-abi/`) on every FFI
+ * provider (koffi on Node, Bun and Deno; `bun:ffi`; `Deno.dlopen`), which
  * proves our marshalling and ownership, not Apple's behaviour; the real
- * keychain is exercised by `test/macos-keychain.test.ts` on macOS CI.
+ * keychain is exercised by `test/macos-keychain.test.ts` on macOS CI (Node,
+ * so koffi).
  *
  * @module
  */

@@ -1,73 +1,90 @@
 /**
- * The koffi declarations of the Security.framework and CoreFoundation calls
- * that the macOS keychain backend makes, bound once per pair of library paths.
+ * The Security.framework and CoreFoundation calls that the macOS keychain
+ * backend makes, declared once on the FFI provider interface (`ffi/`), so
+ * that the same backend runs on koffi, `Deno.dlopen` and `bun:ffi` (see
+ * `ffi/PORTING.md` §6). Bound once per provider and pair of library paths.
  *
  * Only the calls listed here are used, so that the ABI stand-in in
  * `test/macos-abi/security-standin.c` can implement exactly this set with the
- * same C signatures. macOS is LP64 on both x86_64 and arm64, so `CFIndex` is a
- * C `long` and `CFTypeID` an `unsigned long`.
+ * same C signatures. macOS is LP64 on both x86_64 and arm64: `CFIndex` is a
+ * C `long` (`i64`), `CFTypeID` an `unsigned long` (`u64`), `Boolean` a
+ * `uint8_t` (`bool`) and `OSStatus` an `int32_t` (`i32`). No call takes a
+ * struct by value (neither `Deno.dlopen` nor `bun:ffi` can pass one): a
+ * CFData is read through `CFDataGetBytePtr`, not `CFDataGetBytes(CFRange)`.
  *
  * @module
  */
 import { KeyringError } from "../src/keyring-error.ts";
-import { loadKoffi, type Koffi } from "./_koffi.ts";
+import {
+  type FfiLibrary,
+  type FfiOptions,
+  type FfiProvider,
+  type FfiSymbols,
+  loadFfiProvider,
+  type Pointer,
+} from "./ffi/index.ts";
 
-/** A CoreFoundation reference as koffi 3 passes it: the address as a BigInt. */
-export type CFRef = bigint;
-/** A CoreFoundation reference that may be `NULL` (koffi gives `null`). */
-export type CFRefOrNull = bigint | null;
-/** The `CFRange` struct, passed by value. */
-export interface CFRange {
-  location: number;
-  length: number;
-}
+const CORE_FOUNDATION = {
+  CFRelease: { args: ["pointer"], returns: "void" },
+  CFGetTypeID: { args: ["pointer"], returns: "u64" },
+  CFDataGetTypeID: { args: [], returns: "u64" },
+  // alloc, bytes, numBytes, encoding, isExternalRepresentation
+  CFStringCreateWithBytes: { args: ["pointer", "buffer", "i64", "u32", "bool"], returns: "pointer" },
+  CFStringGetLength: { args: ["pointer"], returns: "i64" },
+  CFStringGetMaximumSizeForEncoding: { args: ["i64", "u32"], returns: "i64" },
+  // theString, buffer (written by C), bufferSize, encoding
+  CFStringGetCString: { args: ["pointer", "buffer", "i64", "u32"], returns: "bool" },
+  CFDataCreate: { args: ["pointer", "buffer", "i64"], returns: "pointer" },
+  CFDataGetLength: { args: ["pointer"], returns: "i64" },
+  CFDataGetBytePtr: { args: ["pointer"], returns: "pointer" },
+  // alloc, keys (const void **), values (const void **), numValues, &keyCallBacks, &valueCallBacks
+  CFDictionaryCreate: { args: ["pointer", "buffer", "buffer", "i64", "pointer", "pointer"], returns: "pointer" },
+} as const satisfies FfiSymbols;
 
-/**
- * A bound C function: callable on the calling thread, or through `.async` on
- * one of koffi's worker threads with a Node-style callback.
- */
-export interface NativeFn<A extends unknown[], R> {
-  (...args: A): R;
-  async(...args: [...A, (error: unknown, result: R) => void]): void;
-}
+const SECURITY = {
+  // query, CFTypeRef *result (out)
+  SecItemCopyMatching: { args: ["pointer", "buffer"], returns: "i32" },
+  // attributes, CFTypeRef *result (always NULL here)
+  SecItemAdd: { args: ["pointer", "pointer"], returns: "i32" },
+  SecItemUpdate: { args: ["pointer", "pointer"], returns: "i32" },
+  SecItemDelete: { args: ["pointer"], returns: "i32" },
+  // status, reserved (NULL)
+  SecCopyErrorMessageString: { args: ["i32", "pointer"], returns: "pointer" },
+} as const satisfies FfiSymbols;
 
 /** The data symbols read at bind time: CF constants and the callback tables' addresses. */
 export interface MacosConstants {
-  readonly kSecClass: CFRef;
-  readonly kSecClassGenericPassword: CFRef;
-  readonly kSecAttrService: CFRef;
-  readonly kSecAttrAccount: CFRef;
-  readonly kSecAttrLabel: CFRef;
-  readonly kSecValueData: CFRef;
-  readonly kSecReturnData: CFRef;
-  readonly kSecMatchLimit: CFRef;
-  readonly kSecMatchLimitOne: CFRef;
-  readonly kCFBooleanTrue: CFRef;
+  readonly kSecClass: Pointer;
+  readonly kSecClassGenericPassword: Pointer;
+  readonly kSecAttrService: Pointer;
+  readonly kSecAttrAccount: Pointer;
+  readonly kSecAttrLabel: Pointer;
+  readonly kSecValueData: Pointer;
+  readonly kSecReturnData: Pointer;
+  readonly kSecMatchLimit: Pointer;
+  readonly kSecMatchLimitOne: Pointer;
+  readonly kCFBooleanTrue: Pointer;
   /** `&kCFTypeDictionaryKeyCallBacks` (the struct's address, not its contents). */
-  readonly keyCallBacks: CFRef;
+  readonly keyCallBacks: Pointer;
   /** `&kCFTypeDictionaryValueCallBacks`. */
-  readonly valueCallBacks: CFRef;
+  readonly valueCallBacks: Pointer;
 }
 
-/** The functions and constants the macOS backend uses. */
-export interface MacosApi {
-  readonly CFRelease: NativeFn<[CFRef], void>;
-  readonly CFGetTypeID: NativeFn<[CFRef], number>;
-  readonly CFDataGetTypeID: NativeFn<[], number>;
-  readonly CFStringCreateWithBytes: NativeFn<[null, Uint8Array, number, number, number], CFRefOrNull>;
-  readonly CFStringGetLength: NativeFn<[CFRef], number>;
-  readonly CFStringGetMaximumSizeForEncoding: NativeFn<[number, number], number>;
-  readonly CFStringGetCString: NativeFn<[CFRef, Uint8Array, number, number], number>;
-  readonly CFDataCreate: NativeFn<[null, Uint8Array, number], CFRefOrNull>;
-  readonly CFDataGetLength: NativeFn<[CFRef], number>;
-  readonly CFDataGetBytes: NativeFn<[CFRef, CFRange, Uint8Array], void>;
-  readonly CFDictionaryCreate: NativeFn<[null, CFRef[], CFRef[], number, CFRef, CFRef], CFRefOrNull>;
-  readonly SecItemCopyMatching: NativeFn<[CFRef, [CFRefOrNull]], number>;
-  readonly SecItemAdd: NativeFn<[CFRef, null], number>;
-  readonly SecItemUpdate: NativeFn<[CFRef, CFRef], number>;
-  readonly SecItemDelete: NativeFn<[CFRef], number>;
-  readonly SecCopyErrorMessageString: NativeFn<[number, null], CFRefOrNull>;
+type Functions = FfiLibrary<typeof CORE_FOUNDATION>["symbols"] & FfiLibrary<typeof SECURITY>["symbols"];
+
+/** The functions (named after their C symbols) and constants the macOS backend uses, and the provider they run on. */
+export interface MacosApi extends Functions {
+  /** The FFI provider: memory access, and whether `.async` leaves the main thread. */
+  readonly ffi: FfiProvider;
   readonly constants: MacosConstants;
+}
+
+/** Which frameworks to load and through which FFI provider. */
+export interface MacosLibraries extends FfiOptions {
+  /** Path of the Security framework binary. */
+  readonly securityPath: string;
+  /** Path of the CoreFoundation framework binary (may be the same file). */
+  readonly coreFoundationPath: string;
 }
 
 /** `kCFStringEncodingUTF8` from CFString.h. */
@@ -78,26 +95,38 @@ export const DEFAULT_SECURITY_PATH = "/System/Library/Frameworks/Security.framew
 /** See {@linkcode DEFAULT_SECURITY_PATH}. */
 export const DEFAULT_CORE_FOUNDATION_PATH = "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation";
 
+/** Per provider and library paths: one process may use stores on several providers, and tests point at a stand-in. */
 const bound = new Map<string, MacosApi>();
 
 /**
- * Returns the bound API for these library paths, loading koffi and the
- * libraries on first use.
+ * Returns the bound API for these library paths on the chosen FFI provider,
+ * loading the provider and the libraries on first use.
  *
- * @throws {KeyringError} kind `unavailable` when koffi, a library, a function
- * or a constant cannot be loaded.
+ * @throws {KeyringError} kind `unavailable` (backend `"macos"`) when the
+ * provider (koffi, say), a library, a function or a constant cannot be loaded.
+ * @example
+ * ```ts
+ * // Internal module: the package exports no subpath for it, hence the deep path.
+ * import { bindMacos, DEFAULT_CORE_FOUNDATION_PATH, DEFAULT_SECURITY_PATH } from "./node_modules/authkeep/native/_macos-bindings.ts";
+ *
+ * if (process.platform === "darwin") {
+ *   const api = bindMacos({ securityPath: DEFAULT_SECURITY_PATH, coreFoundationPath: DEFAULT_CORE_FOUNDATION_PATH });
+ *   console.log(api.ffi.name); // "koffi" on Node, "deno" on Deno, "bun" on Bun
+ * }
+ * ```
  */
-export function bindMacos(securityPath: string, coreFoundationPath: string): MacosApi {
-  const key = `${securityPath}\0${coreFoundationPath}`;
+export function bindMacos(libraries: MacosLibraries): MacosApi {
+  const ffi = loadProvider(libraries);
+  const { securityPath, coreFoundationPath } = libraries;
+  const key = `${ffi.name}\0${securityPath}\0${coreFoundationPath}`;
   const cached = bound.get(key);
   if (cached !== undefined) return cached;
-  const koffi = loadKoffi("macos");
   let api: MacosApi;
   try {
-    api = bind(koffi, securityPath, coreFoundationPath);
+    api = bind(ffi, securityPath, coreFoundationPath);
   } catch (error) {
     throw new KeyringError(
-      `cannot use Security.framework (${securityPath}) and CoreFoundation (${coreFoundationPath}) through koffi: ${
+      `cannot use Security.framework (${securityPath}) and CoreFoundation (${coreFoundationPath}) through the ${ffi.name} FFI provider: ${
         error instanceof Error ? error.message : String(error)
       }`,
       { kind: "unavailable", backend: "macos", cause: error },
@@ -107,77 +136,50 @@ export function bindMacos(securityPath: string, coreFoundationPath: string): Mac
   return api;
 }
 
-/** Declares a named type once per koffi instance: koffi's type names are global. */
-function named(koffi: Koffi, name: string, make: () => unknown): void {
+/** The provider, with its failure (koffi missing, `deno` outside Deno) reported as this backend's. */
+function loadProvider(options: FfiOptions): FfiProvider {
   try {
-    koffi.type(name);
-  } catch {
-    make();
+    return loadFfiProvider({ ffi: options.ffi });
+  } catch (error) {
+    if (!(error instanceof KeyringError)) throw error;
+    throw new KeyringError(error.message, { kind: error.kind, backend: "macos", cause: error });
   }
 }
 
-function bind(koffi: Koffi, securityPath: string, coreFoundationPath: string): MacosApi {
-  // Types first, in koffi's order: opaque handles, aliases, structs.
-  for (const name of ["CFTypeRef", "CFStringRef", "CFDataRef", "CFDictionaryRef", "CFAllocatorRef"]) {
-    named(koffi, name, () => koffi.pointer(name, koffi.opaque()));
+function bind(ffi: FfiProvider, securityPath: string, coreFoundationPath: string): MacosApi {
+  const cf = ffi.open(coreFoundationPath, CORE_FOUNDATION);
+  let sec: FfiLibrary<typeof SECURITY>;
+  try {
+    sec = ffi.open(securityPath, SECURITY);
+  } catch (error) {
+    cf.close();
+    throw error;
   }
-  named(koffi, "OSStatus", () => koffi.alias("OSStatus", "int32_t"));
-  named(koffi, "CFIndex", () => koffi.alias("CFIndex", "long"));
-  named(koffi, "CFTypeID", () => koffi.alias("CFTypeID", "unsigned long"));
-  named(koffi, "CFStringEncoding", () => koffi.alias("CFStringEncoding", "uint32_t"));
-  named(koffi, "Boolean", () => koffi.alias("Boolean", "uint8_t"));
-  named(koffi, "CFRange", () => koffi.struct("CFRange", { location: "CFIndex", length: "CFIndex" }));
-
-  const cf = koffi.load(coreFoundationPath);
-  const sec = securityPath === coreFoundationPath ? cf : koffi.load(securityPath);
-
-  // Data symbols: lib.symbol() gives the variable's address; a CFStringRef constant is read through it.
-  const constant = (lib: Koffi, name: string): CFRef => {
-    const value = koffi.decode(lib.symbol(name), "CFTypeRef") as CFRefOrNull;
-    if (value === null) throw new Error(`the constant ${name} is NULL`);
-    return value;
-  };
-  const constants: MacosConstants = {
-    kSecClass: constant(sec, "kSecClass"),
-    kSecClassGenericPassword: constant(sec, "kSecClassGenericPassword"),
-    kSecAttrService: constant(sec, "kSecAttrService"),
-    kSecAttrAccount: constant(sec, "kSecAttrAccount"),
-    kSecAttrLabel: constant(sec, "kSecAttrLabel"),
-    kSecValueData: constant(sec, "kSecValueData"),
-    kSecReturnData: constant(sec, "kSecReturnData"),
-    kSecMatchLimit: constant(sec, "kSecMatchLimit"),
-    kSecMatchLimitOne: constant(sec, "kSecMatchLimitOne"),
-    kCFBooleanTrue: constant(cf, "kCFBooleanTrue"),
-    keyCallBacks: cf.symbol("kCFTypeDictionaryKeyCallBacks") as CFRef,
-    valueCallBacks: cf.symbol("kCFTypeDictionaryValueCallBacks") as CFRef,
-  };
-
-  return {
-    CFRelease: cf.func("void CFRelease(CFTypeRef cf)"),
-    CFGetTypeID: cf.func("CFTypeID CFGetTypeID(CFTypeRef cf)"),
-    CFDataGetTypeID: cf.func("CFTypeID CFDataGetTypeID(void)"),
-    CFStringCreateWithBytes: cf.func(
-      "CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const uint8_t *bytes, CFIndex numBytes, CFStringEncoding encoding, Boolean isExternalRepresentation)",
-    ),
-    CFStringGetLength: cf.func("CFIndex CFStringGetLength(CFStringRef theString)"),
-    CFStringGetMaximumSizeForEncoding: cf.func(
-      "CFIndex CFStringGetMaximumSizeForEncoding(CFIndex length, CFStringEncoding encoding)",
-    ),
-    CFStringGetCString: cf.func(
-      "Boolean CFStringGetCString(CFStringRef theString, _Out_ uint8_t *buffer, CFIndex bufferSize, CFStringEncoding encoding)",
-    ),
-    CFDataCreate: cf.func("CFDataRef CFDataCreate(CFAllocatorRef alloc, const uint8_t *bytes, CFIndex length)"),
-    CFDataGetLength: cf.func("CFIndex CFDataGetLength(CFDataRef theData)"),
-    CFDataGetBytes: cf.func("void CFDataGetBytes(CFDataRef theData, CFRange range, _Out_ uint8_t *buffer)"),
-    // The callback tables are passed as addresses, so they are typed as plain pointers here.
-    CFDictionaryCreate: cf.func(
-      "CFDictionaryRef CFDictionaryCreate(CFAllocatorRef alloc, const CFTypeRef *keys, const CFTypeRef *values, CFIndex numValues, void *keyCallBacks, void *valueCallBacks)",
-    ),
-    SecItemCopyMatching: sec.func("OSStatus SecItemCopyMatching(CFDictionaryRef query, _Out_ CFTypeRef *result)"),
-    SecItemAdd: sec.func("OSStatus SecItemAdd(CFDictionaryRef attributes, _Out_ CFTypeRef *result)"),
-    SecItemUpdate: sec.func("OSStatus SecItemUpdate(CFDictionaryRef query, CFDictionaryRef attributesToUpdate)"),
-    SecItemDelete: sec.func("OSStatus SecItemDelete(CFDictionaryRef query)"),
-    SecCopyErrorMessageString: sec.func("CFStringRef SecCopyErrorMessageString(OSStatus status, void *reserved)"),
-    constants,
-  };
+  try {
+    // Data symbols: symbol() is the variable's address; a CFStringRef constant is the pointer stored there.
+    const constant = (lib: { symbol(name: string): Pointer }, name: string): Pointer => {
+      const value = ffi.readPointer(lib.symbol(name));
+      if (value === null) throw new Error(`the constant ${name} is NULL`);
+      return value;
+    };
+    const constants: MacosConstants = {
+      kSecClass: constant(sec, "kSecClass"),
+      kSecClassGenericPassword: constant(sec, "kSecClassGenericPassword"),
+      kSecAttrService: constant(sec, "kSecAttrService"),
+      kSecAttrAccount: constant(sec, "kSecAttrAccount"),
+      kSecAttrLabel: constant(sec, "kSecAttrLabel"),
+      kSecValueData: constant(sec, "kSecValueData"),
+      kSecReturnData: constant(sec, "kSecReturnData"),
+      kSecMatchLimit: constant(sec, "kSecMatchLimit"),
+      kSecMatchLimitOne: constant(sec, "kSecMatchLimitOne"),
+      kCFBooleanTrue: constant(cf, "kCFBooleanTrue"),
+      keyCallBacks: cf.symbol("kCFTypeDictionaryKeyCallBacks"),
+      valueCallBacks: cf.symbol("kCFTypeDictionaryValueCallBacks"),
+    };
+    return { ffi, ...cf.symbols, ...sec.symbols, constants };
+  } catch (error) {
+    sec.close();
+    cf.close();
+    throw error;
+  }
 }

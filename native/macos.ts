@@ -1,6 +1,8 @@
 /**
  * The macOS keychain backend: Security.framework and CoreFoundation called
- * through koffi.
+ * through the FFI provider interface (`ffi/`): koffi on Node, `Deno.dlopen`
+ * on Deno, `bun:ffi` on Bun, or the provider named by the `ffi` option /
+ * `AUTHKEEP_FFI`. On Bun and Deno it needs nothing from npm.
  *
  * ## Mapping (the same item Codex CLI uses, keyring-rs `apple-native`)
  *
@@ -52,20 +54,29 @@
  *
  * ## Threads and ownership
  *
- * The asynchronous methods make the `SecItem*` calls on koffi's worker
- * threads (`.async`) under a `timeoutMs` deadline, so a keychain prompt never
- * blocks the event loop. The synchronous twins block until the keychain
+ * The asynchronous methods make the `SecItem*` calls off the main thread (on
+ * koffi's worker threads, or Deno's blocking pool) under a `timeoutMs`
+ * deadline, so a keychain prompt never blocks the event loop. **On Bun with
+ * the default `bun:ffi` provider** no call can leave the main thread: an async
+ * call blocks the event loop until the keychain answers (a prompt included),
+ * and `timeoutMs` only turns an answer that came too late into an
+ * `unavailable` error; set `AUTHKEEP_FFI=koffi` (with koffi installed) to run
+ * them off the main thread. The synchronous twins block until the keychain
  * answers, which includes the time a prompt is open. Every CF object that is
  * created or returned is released exactly once (see `_macos-cf.ts`).
  *
- * Tested on Linux only against an ABI stand-in (`test/macos-abi/`), which
+ * Tested on Linux against an ABI stand-in (`test/macos-abi/`) on every FFI
+ * provider (koffi on Node, Bun and Deno; `bun:ffi`; `Deno.dlopen`), which
  * proves our marshalling and ownership, not Apple's behaviour; the real
- * keychain is exercised by `test/macos-keychain.test.ts` on macOS CI.
+ * keychain is exercised by `test/macos-keychain.test.ts` on macOS CI (Node,
+ * so koffi).
  *
  * @module
  */
 import { KeyringError } from "../src/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../src/keyring-store.ts";
+import { type Flow, io, runSync } from "../src/_flow.ts";
+import { FFI_PROVIDER_NAMES, type FfiOptions, type Pointer } from "./ffi/index.ts";
 import {
   bindMacos,
   DEFAULT_CORE_FOUNDATION_PATH,
@@ -73,7 +84,7 @@ import {
   type MacosApi,
 } from "./_macos-bindings.ts";
 import { CfScope, readData, readString } from "./_macos-cf.ts";
-import { type NativeFlow, runAsync, runSync } from "./_macos-flow.ts";
+import { runAsync, secCall } from "./_macos-flow.ts";
 
 const BACKEND = "macos";
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -86,7 +97,7 @@ const errSecItemNotFound = -25300;
 const errSecDuplicateItem = -25299;
 
 /** Options of {@linkcode createMacosKeyringStore}. */
-export interface MacosKeyringStoreOptions extends KeyringStoreOptions {
+export interface MacosKeyringStoreOptions extends KeyringStoreOptions, FfiOptions {
   /**
    * Path of the Security framework binary. Tests point it at an ABI stand-in.
    * @default {"/System/Library/Frameworks/Security.framework/Security"}
@@ -177,7 +188,7 @@ function errorText(api: MacosApi, code: number): string | null {
 }
 
 /** The `{class, service, account}` entries shared by every query. */
-function itemEntries(api: MacosApi, scope: CfScope, service: string, account: string): [bigint, bigint][] {
+function itemEntries(api: MacosApi, scope: CfScope, service: string, account: string): [Pointer, Pointer][] {
   const c = api.constants;
   return [
     [c.kSecClass, c.kSecClassGenericPassword],
@@ -186,7 +197,7 @@ function itemEntries(api: MacosApi, scope: CfScope, service: string, account: st
   ];
 }
 
-function* loadFlow(api: MacosApi, service: string, account: string): NativeFlow<string | null> {
+function* loadFlow(api: MacosApi, service: string, account: string): Flow<string | null> {
   const c = api.constants;
   const scope = new CfScope(api);
   try {
@@ -196,11 +207,11 @@ function* loadFlow(api: MacosApi, service: string, account: string): NativeFlow<
       [c.kSecMatchLimit, c.kSecMatchLimitOne],
     ]);
     const result = scope.slot();
-    const status = yield { fn: api.SecItemCopyMatching, args: [query, result] };
+    const status = yield* io(secCall(api.SecItemCopyMatching, query, result));
     if (status === errSecItemNotFound) return null;
     if (status !== errSecSuccess) throw statusError(api, status);
-    const ref = result[0];
-    if (ref === null || ref === undefined) {
+    const ref = scope.taken(result);
+    if (ref === null) {
       throw new KeyringError("the keychain found the item but returned no data", { kind: "failure", backend: BACKEND });
     }
     const bytes = readData(api, ref);
@@ -221,7 +232,7 @@ function* loadFlow(api: MacosApi, service: string, account: string): NativeFlow<
   }
 }
 
-function* saveFlow(api: MacosApi, service: string, account: string, value: string): NativeFlow<void> {
+function* saveFlow(api: MacosApi, service: string, account: string, value: string): Flow<void> {
   const c = api.constants;
   const scope = new CfScope(api);
   const bytes = new TextEncoder().encode(value);
@@ -230,13 +241,13 @@ function* saveFlow(api: MacosApi, service: string, account: string, value: strin
     const data = scope.data(bytes);
     const query = scope.dictionary(entries);
     const changes = scope.dictionary([[c.kSecValueData, data]]);
-    let status = yield { fn: api.SecItemUpdate, args: [query, changes] };
+    let status = yield* io(secCall(api.SecItemUpdate, query, changes));
     if (status === errSecItemNotFound) {
       const label = entries[1]![1];
       const attributes = scope.dictionary([...entries, [c.kSecAttrLabel, label], [c.kSecValueData, data]]);
-      status = yield { fn: api.SecItemAdd, args: [attributes, null] };
+      status = yield* io(secCall(api.SecItemAdd, attributes, null));
       // Another process added it between our update and our add: update that item in place.
-      if (status === errSecDuplicateItem) status = yield { fn: api.SecItemUpdate, args: [query, changes] };
+      if (status === errSecDuplicateItem) status = yield* io(secCall(api.SecItemUpdate, query, changes));
     }
     if (status !== errSecSuccess) throw statusError(api, status);
   } finally {
@@ -245,11 +256,11 @@ function* saveFlow(api: MacosApi, service: string, account: string, value: strin
   }
 }
 
-function* deleteFlow(api: MacosApi, service: string, account: string): NativeFlow<boolean> {
+function* deleteFlow(api: MacosApi, service: string, account: string): Flow<boolean> {
   const scope = new CfScope(api);
   try {
     const query = scope.dictionary(itemEntries(api, scope, service, account));
-    const status = yield { fn: api.SecItemDelete, args: [query] };
+    const status = yield* io(secCall(api.SecItemDelete, query));
     if (status === errSecItemNotFound) return false;
     if (status !== errSecSuccess) throw statusError(api, status);
     return true;
@@ -258,7 +269,7 @@ function* deleteFlow(api: MacosApi, service: string, account: string): NativeFlo
   }
 }
 
-/** Any error that is not already a KeyringError becomes kind `failure` (koffi marshalling errors, for example). */
+/** Any error that is not already a KeyringError becomes kind `failure` (FFI marshalling errors, for example). */
 function asKeyringError(error: unknown): KeyringError {
   if (error instanceof KeyringError) return error;
   const detail = error instanceof Error ? error.message : String(error);
@@ -268,27 +279,33 @@ function asKeyringError(error: unknown): KeyringError {
 /**
  * Creates a {@linkcode KeyringStore} over the macOS login keychain, at the
  * same item Codex CLI uses (generic password, service = `service`, account =
- * `account`, data = UTF-8). Creating it loads nothing: koffi and the
- * frameworks are loaded on the first call.
+ * `account`, data = UTF-8). Creating it loads nothing: the FFI provider and
+ * the frameworks are loaded on the first call.
  *
  * The asynchronous methods run off the main thread with a `timeoutMs`
  * deadline; {@linkcode KeyringStore.loadSync} and the other twins block until
- * the keychain answers, prompts included.
+ * the keychain answers, prompts included. On Bun with the default `bun:ffi`
+ * provider, async keychain calls run on the main thread and block it until
+ * the keychain answers (a prompt included); a call that took longer than
+ * `timeoutMs` then rejects with kind `unavailable`. Set `AUTHKEEP_FFI=koffi`
+ * (with koffi installed) to run them off the main thread.
  *
- * @param options `timeoutMs` for the async methods and the framework paths.
+ * @param options `timeoutMs` for the async methods, the FFI provider (`ffi`,
+ * else `AUTHKEEP_FFI`, else the runtime's own) and the framework paths.
  * @returns The store; its `backend` is `"macos"`.
  * @throws {RangeError} when `timeoutMs` is not a positive number.
+ * @throws {TypeError} when `ffi` names no FFI provider.
  * @example Basic usage
  * ```ts
  * import { createMacosKeyringStore, KeyringError } from "authkeep";
  *
- * const keychain = createMacosKeyringStore({ timeoutMs: 10_000 });
+ * const keychain = createMacosKeyringStore({ timeoutMs: 10_000 }); // koffi on Node, Deno.dlopen on Deno, bun:ffi on Bun
  * try {
  *   await keychain.save("authkeep example", "cli|0123456789abcdef", "{}");
  *   console.log(await keychain.load("authkeep example", "cli|0123456789abcdef")); // "{}"
  *   console.log(keychain.deleteSync("authkeep example", "cli|0123456789abcdef")); // true
  * } catch (error) {
- *   // Off macOS, or without koffi, every call fails with kind "unavailable".
+ *   // Off macOS, or on Node without koffi, every call fails with kind "unavailable".
  *   if (!(error instanceof KeyringError)) throw error;
  *   console.log(error.kind);
  * }
@@ -299,18 +316,23 @@ export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}):
   if (!(typeof timeoutMs === "number" && timeoutMs > 0)) {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${String(options.timeoutMs)}`);
   }
+  const { ffi } = options;
+  // Checked now, like timeoutMs: a misspelt provider is the caller's bug, not a keychain failure at the first call.
+  if (ffi !== undefined && !FFI_PROVIDER_NAMES.includes(ffi)) {
+    throw new TypeError(`unknown ffi provider ${JSON.stringify(ffi)}; expected one of ${FFI_PROVIDER_NAMES.join(", ")}`);
+  }
   const securityPath = options.securityLibraryPath ?? DEFAULT_SECURITY_PATH;
   const coreFoundationPath = options.coreFoundationLibraryPath ?? DEFAULT_CORE_FOUNDATION_PATH;
-  const api = (): MacosApi => bindMacos(securityPath, coreFoundationPath);
+  const api = (): MacosApi => bindMacos({ ffi, securityPath, coreFoundationPath });
 
-  const onThisThread = <T>(flow: () => NativeFlow<T>): T => {
+  const onThisThread = <T>(flow: () => Flow<T>): T => {
     try {
       return runSync(flow());
     } catch (error) {
       throw asKeyringError(error);
     }
   };
-  const offThread = async <T>(flow: () => NativeFlow<T>): Promise<T> => {
+  const offThread = async <T>(flow: () => Flow<T>): Promise<T> => {
     try {
       return await runAsync(flow(), timeoutMs, BACKEND);
     } catch (error) {

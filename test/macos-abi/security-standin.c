@@ -36,7 +36,6 @@ typedef const struct StandinObject *CFStringRef;
 typedef const struct StandinObject *CFDataRef;
 typedef const struct StandinObject *CFDictionaryRef;
 typedef const struct StandinObject *CFBooleanRef;
-typedef struct { CFIndex location; CFIndex length; } CFRange;
 
 typedef const void *(*CFDictionaryRetainCallBack)(CFAllocatorRef, const void *);
 typedef void (*CFDictionaryReleaseCallBack)(CFAllocatorRef, const void *);
@@ -242,8 +241,13 @@ static int valid_utf8(const unsigned char *s, CFIndex n, CFIndex *utf16_units) {
 CFStringRef CFStringCreateWithBytes(CFAllocatorRef alloc, const uint8_t *bytes, CFIndex numBytes,
                                     CFStringEncoding encoding, Boolean isExternalRepresentation) {
   (void)alloc;
-  (void)isExternalRepresentation;
   if (encoding != kCFStringEncodingUTF8) return NULL; /* the binding only ever asks for UTF-8 */
+  /* The binding passes false (plain UTF-8, no BOM): anything else is a mis-marshalled Boolean. */
+  if (isExternalRepresentation != 0) {
+    pthread_mutex_lock(&lock);
+    note_misuse("CFStringCreateWithBytes with isExternalRepresentation set");
+    pthread_mutex_unlock(&lock);
+  }
   if (numBytes < 0 || (numBytes > 0 && !bytes)) return NULL;
   if (!valid_utf8(bytes, numBytes, NULL)) return NULL;
   pthread_mutex_lock(&lock);
@@ -299,16 +303,16 @@ CFIndex CFDataGetLength(CFDataRef d) {
   return n;
 }
 
-void CFDataGetBytes(CFDataRef d, CFRange range, uint8_t *buffer) {
+/* The bytes stay valid while the data object is alive: destroy() wipes and frees them, so a read after the
+   release shows up as wrong bytes. Empty data answers NULL, as CoreFoundation may. */
+const uint8_t *CFDataGetBytePtr(CFDataRef d) {
   pthread_mutex_lock(&lock);
-  struct StandinObject *o = check(d, "CFDataGetBytes");
-  if (o && o->kind == KIND_DATA && range.location >= 0 && range.length >= 0 &&
-      range.location + range.length <= o->length && (buffer || range.length == 0)) {
-    if (range.length) memcpy(buffer, o->bytes + range.location, (size_t)range.length);
-  } else {
-    note_misuse("CFDataGetBytes out of range");
-  }
+  struct StandinObject *o = check(d, "CFDataGetBytePtr of a dead or NULL object");
+  const uint8_t *p = NULL;
+  if (o && o->kind == KIND_DATA) p = o->length ? o->bytes : NULL;
+  else if (o) note_misuse("CFDataGetBytePtr on a non-data");
   pthread_mutex_unlock(&lock);
+  return p;
 }
 
 CFDictionaryRef CFDictionaryCreate(CFAllocatorRef alloc, const void **keys, const void **values, CFIndex numValues,

@@ -1,7 +1,8 @@
 /**
  * Builds the macOS ABI stand-in (`security-standin.c`, a test double for
  * Security.framework + CoreFoundation) with the system C compiler and binds
- * its control functions. Not a test file itself.
+ * its control functions through the runtime's FFI provider (so that Bun and
+ * Deno need no koffi for them). Not a test file itself.
  *
  * @module
  */
@@ -11,7 +12,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { loadKoffi } from "../../native/_koffi.ts";
+import { type FfiSymbols, loadFfiProvider } from "../../native/ffi/index.ts";
+
+const CONTROL = {
+  standin_reset: { args: [], returns: "void" },
+  standin_queue_status: { args: ["i32"], returns: "void" },
+  standin_set_delay_ms: { args: ["i64"], returns: "void" },
+  standin_set_message_null: { args: ["i32"], returns: "void" },
+  standin_live_objects: { args: [], returns: "i64" },
+  standin_misuse_count: { args: [], returns: "i64" },
+  standin_last_misuse: { args: [], returns: "cstring" },
+  standin_in_flight: { args: [], returns: "i64" },
+  standin_calls: { args: ["i32"], returns: "i64" },
+  standin_item_serial: { args: ["cstring", "cstring"], returns: "i64" },
+  // service, account, buffer (written by C), its size
+  standin_item_label: { args: ["cstring", "cstring", "buffer", "i64"], returns: "i64" },
+  // service, account, data, length
+  standin_put_raw: { args: ["cstring", "cstring", "buffer", "i64"], returns: "void" },
+} as const satisfies FfiSymbols;
 
 /** The control side of the stand-in library. */
 export interface StandIn {
@@ -75,44 +93,36 @@ export function buildStandIn(): StandIn {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
     throw new Error(`could not build the macOS ABI stand-in with ${cc} (install gcc and libc6-dev): ${stderr || String(error)}`);
   }
-  const koffi = loadKoffi("macos");
-  const lib = koffi.load(libraryPath);
-  const fn = (definition: string) => lib.func(definition);
-  const reset = fn("void standin_reset(void)");
-  const queueStatus = fn("void standin_queue_status(int32_t status)");
-  const setDelay = fn("void standin_set_delay_ms(long ms)");
-  const setMessageNull = fn("void standin_set_message_null(int on)");
-  const live = fn("long standin_live_objects(void)");
-  const misuse = fn("long standin_misuse_count(void)");
-  const lastMisuse = fn("const char *standin_last_misuse(void)");
-  const inFlight = fn("long standin_in_flight(void)");
-  const calls = fn("long standin_calls(int which)");
-  const serial = fn("long standin_item_serial(const char *service, const char *account)");
-  const label = fn("long standin_item_label(const char *service, const char *account, _Out_ uint8_t *buffer, long size)");
-  const putRaw = fn("void standin_put_raw(const char *service, const char *account, const uint8_t *data, long length)");
+  // The runtime's own provider (AUTHKEEP_FFI may override it); the backend under test may use another:
+  // both load the same file, so they share the stand-in's state.
+  const lib = loadFfiProvider().open(libraryPath, CONTROL);
+  const c = lib.symbols;
   return {
     libraryPath,
-    reset: () => reset(),
-    queueStatus: (status) => queueStatus(status),
-    setDelayMs: (ms) => setDelay(ms),
-    setMessageNull: (on) => setMessageNull(on ? 1 : 0),
-    liveObjects: () => Number(live()),
-    misuseCount: () => Number(misuse()),
-    lastMisuse: () => String(lastMisuse()),
-    inFlight: () => Number(inFlight()),
+    reset: () => c.standin_reset(),
+    queueStatus: (status) => c.standin_queue_status(status),
+    setDelayMs: (ms) => c.standin_set_delay_ms(ms),
+    setMessageNull: (on) => c.standin_set_message_null(on ? 1 : 0),
+    liveObjects: () => Number(c.standin_live_objects()),
+    misuseCount: () => Number(c.standin_misuse_count()),
+    lastMisuse: () => String(c.standin_last_misuse()),
+    inFlight: () => Number(c.standin_in_flight()),
     calls: () => ({
-      copyMatching: Number(calls(0)),
-      add: Number(calls(1)),
-      update: Number(calls(2)),
-      delete: Number(calls(3)),
+      copyMatching: Number(c.standin_calls(0)),
+      add: Number(c.standin_calls(1)),
+      update: Number(c.standin_calls(2)),
+      delete: Number(c.standin_calls(3)),
     }),
-    itemSerial: (service, account) => Number(serial(service, account)),
+    itemSerial: (service, account) => Number(c.standin_item_serial(service, account)),
     itemLabel: (service, account) => {
       const buffer = new Uint8Array(4096);
-      const length = Number(label(service, account, buffer, buffer.length));
+      const length = Number(c.standin_item_label(service, account, buffer, buffer.length));
       return length < 0 ? null : new TextDecoder().decode(buffer.subarray(0, length));
     },
-    putRaw: (service, account, data) => putRaw(service, account, data, data.length),
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    putRaw: (service, account, data) => c.standin_put_raw(service, account, data.length === 0 ? null : data, data.length),
+    dispose: () => {
+      lib.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

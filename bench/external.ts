@@ -3,7 +3,7 @@
  * failures and their globals stay out of this process:
  * - `bench/refresh-storm.ts` (AuthManager: 8 processes, lock on/off);
  * - `bench/reliability.ts`;
- * and the hooks for rows that land later (Windows under Wine, Bun and Deno).
+ * and the Bun and Deno keyring rows (Windows under Wine: bench/windows-wine.ts).
  *
  * Protocol for a child: it is run as `node dist/bench/<name>.js [--quick]`
  * with BENCH_QUICK=1 in quick mode. If it prints a line
@@ -110,16 +110,6 @@ function normalizeSection(value: Section): Section {
     notes: value.notes ?? [],
     ...(value.raw !== undefined ? { raw: value.raw } : {}),
   };
-}
-
-/**
- * Hook: the Windows Credential Manager store under Wine, against
- * @napi-rs/keyring's Windows build under the same Wine. Not measured yet.
- */
-export async function measureWindowsUnderWine(_context: BenchContext): Promise<Section[]> {
-  const result = section("wine", "Windows Credential Manager under Wine");
-  result.rows.push({ name: "load / save vs @napi-rs/keyring (win32-x64) under Wine", unavailable: "not measured yet" });
-  return [result];
 }
 
 /**

@@ -18,11 +18,12 @@ import { runAutoKeyringDown, runAutoKeyringUp } from "./auto.ts";
 import { type BenchContext, repositoryRoot } from "./_context.ts";
 import { runCodec } from "./codec.ts";
 import { runColdStart } from "./cold-start.ts";
-import { measureOtherRuntimes, measureWindowsUnderWine, parseRefreshStorm, parseReliability, runExternal } from "./external.ts";
+import { measureOtherRuntimes, parseRefreshStorm, parseReliability, runExternal } from "./external.ts";
 import { runFile } from "./file.ts";
 import { benchConfig, describeError } from "./_harness.ts";
 import { runKeyring } from "./keyring.ts";
 import { runKeyringSize } from "./keyring-size.ts";
+import { measureWindowsUnderWine } from "./windows-wine.ts";
 import { describeEnvironment, type Environment, renderMarkdown, section, type Section, writeResults } from "./_report.ts";
 
 const BENCH_JSON = "BENCH_JSON ";

@@ -4,9 +4,11 @@
 # 1. builds with tsc (into dist/; errors in unrelated files do not stop the emit);
 # 2. in full mode, installs keytar on demand into .cache/bench-anchors/ (gitignored; never the
 #    project's node_modules) and skips its rows with the printed reason when that fails;
-# 3. starts a private D-Bus bus + unlocked gnome-keyring (scripts/keyring-up.sh) and always
+# 3. when the "wine" part runs, prepares Wine with scripts/wine-setup.sh (its rows say why when
+#    that fails);
+# 4. starts a private D-Bus bus + unlocked gnome-keyring (scripts/keyring-up.sh) and always
 #    stops it again (scripts/keyring-down.sh), also on Ctrl-C;
-# 4. runs node dist/bench/run.js (or $BENCH_BUILD_DIR/bench/run.js), which prints the Markdown table and writes
+# 5. runs node dist/bench/run.js (or $BENCH_BUILD_DIR/bench/run.js), which prints the Markdown table and writes
 #    bench/results/latest.{json,md} (quick mode: .cache/bench/quick/).
 #
 # --quick (or BENCH_QUICK=1) runs a few iterations only, to prove the suite still works
@@ -55,6 +57,23 @@ if [ "$quick" != "1" ] && [ -z "${BENCH_KEYTAR_SKIP:-}" ]; then
   if [ -n "${BENCH_KEYTAR_SKIP:-}" ]; then echo "bench: skipping keytar rows: $BENCH_KEYTAR_SKIP" >&2; fi
 elif [ "$quick" = "1" ]; then
   export BENCH_KEYTAR_SKIP="skipped in quick mode"
+fi
+
+# Wine with the official Windows node.exe, for the "wine" part only (scripts/wine-setup.sh, cached in
+# .cache/wine; the first run downloads node.exe). When it cannot be set up, that part's rows say why.
+only=""
+previous=""
+for arg in "$@"; do [ "$previous" = "--only" ] && only=$arg; previous=$arg; done
+if [ -z "$only" ] || [[ ",$only," == *,wine,* ]]; then
+  echo "bench: preparing Wine (scripts/wine-setup.sh; log in .cache/bench-wine-setup.log)" >&2
+  if wine_env=$(bash scripts/wine-setup.sh 2>.cache/bench-wine-setup.log); then
+    eval "$wine_env"
+  else
+    reason=$(sed -n '/ERROR:/,$p' .cache/bench-wine-setup.log | sed 's/^wine-setup: ERROR: //; s/(log above)/(log in .cache\/bench-wine-setup.log)/' |
+      tr -s '\n ' ' ' | sed 's/ $//')
+    export BENCH_WINE_SKIP="scripts/wine-setup.sh failed: ${reason:-see .cache/bench-wine-setup.log}"
+    echo "bench: skipping the Wine rows: $BENCH_WINE_SKIP" >&2
+  fi
 fi
 
 # Our own keyring: never the user's session keyring, and always torn down.

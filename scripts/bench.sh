@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh [--quick] [--only a,b] [--out dir]: the benchmark suite (`npm run bench`).
 #
-# 1. builds with tsc (into dist/; errors in unrelated files do not stop the emit);
+# 1. builds with tsc (into dist/; errors in unrelated files do not stop the emit), then the bundle;
 # 2. in full mode, installs keytar on demand into .cache/bench-anchors/ (gitignored; never the
 #    project's node_modules) and skips its rows with the printed reason when that fails;
 # 3. when the "wine" part runs, prepares Wine with scripts/wine-setup.sh (its rows say why when
@@ -31,6 +31,8 @@ if ! npx --no-install tsc -p tsconfig.json --outDir "$build" >.cache/bench-tsc.l
   grep 'error TS' .cache/bench-tsc.log | grep '^bench/' >&2 || true
 fi
 [ -f "$build/bench/run.js" ] || { echo "bench: $build/bench/run.js was not built" >&2; exit 1; }
+# The package runs the bundle (scripts/bundle.ts); the cold-start rows import it.
+node "$build/scripts/bundle.js" || { echo "bench: bundling $build failed" >&2; exit 1; }
 
 # keytar is an anchor only "if it builds here": it needs libsecret-1-dev, a C++ toolchain,
 # python3 and Node headers (node-gyp; prebuilt binaries come from GitHub, often unreachable).

@@ -1,190 +1,127 @@
 /**
- * The advapi32 Credential Manager calls through koffi, as step executors for
- * the flows in `_windows-flow.ts`: one synchronous, one on koffi's worker
- * threads (`.async`).
+ * The advapi32 Credential Manager calls, as step executors for the flows in
+ * `_windows-flow.ts`: one synchronous, one with the FFI provider's `.async`
+ * (a koffi worker thread, Deno's blocking pool; on bun:ffi, which cannot
+ * leave the main thread, the synchronous call).
  *
- * `GetLastError()` is read right after each failing call. koffi keeps the
- * thread's last error across its own work (it stashes it in the TEB), and for
- * an `.async` call it puts the worker's value back on the main thread while
- * the completion callback runs, so the callback reads it synchronously there.
+ * `GetLastError()` is thread-local. After a synchronous call it is read at
+ * once, on the same thread (koffi even keeps it safe from Node and V8 in
+ * between; `Deno.dlopen` and `bun:ffi` leave the two calls back to back). A
+ * call that ran on another thread (`.async`) leaves its error on that thread,
+ * out of reach on every provider (koffi restores it only inside its own
+ * completion callback, which the provider turns into a promise). So an async
+ * call that returns `FALSE` is made again synchronously, and that second
+ * call's result and error are the step's outcome. Every step is idempotent
+ * (read, write of the same credential, delete, enumerate), and
+ * Credential Manager calls are local and fast, so the repeat costs a short
+ * main-thread call on the failure paths only (mostly `ERROR_NOT_FOUND`).
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { KeyringError } from "../src/keyring-error.ts";
-import { loadKoffi, type Koffi } from "./_koffi.ts";
+import { bindCredentialApi, type CredentialApi } from "./_windows-bindings.ts";
+import { CRED_TYPE_GENERIC, encodeWide, packCredential, readCredentialBlob, readCredentialTarget } from "./_windows-credential.ts";
 import { decodeError, ERROR_NOT_FOUND } from "./_windows-errors.ts";
 import type { CredStep } from "./_windows-flow.ts";
-
-const CRED_TYPE_GENERIC = 1;
-/** keyring-rs (and so Codex) persists for the user across logons, roaming with the profile. */
-const CRED_PERSIST_ENTERPRISE = 3;
-
-type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
-
-interface Api {
-  koffi: Koffi;
-  CREDENTIALW: unknown;
-  CredWriteW: Fn;
-  CredReadW: Fn;
-  CredDeleteW: Fn;
-  CredEnumerateW: Fn;
-  CredFree: Fn;
-  GetLastError: Fn;
-}
+import { type FfiOptions, type FfiProviderName, POINTER_SIZE } from "./ffi/index.ts";
 
 /** The two ways to run a step. */
 export interface CredentialExecutor {
+  /** The FFI provider the calls go through. */
+  readonly provider: FfiProviderName;
   /** Runs a step on the calling thread. */
   execSync(step: CredStep): unknown;
-  /** Runs a step's native call on a koffi worker thread. */
-  execAsync(step: CredStep): Promise<unknown>;
+  /**
+   * Runs a step's native call with the provider's `.async`.
+   *
+   * @param abandoned Whether the caller has given up (its deadline passed):
+   * then a failed call is not repeated to read its error.
+   */
+  execAsync(step: CredStep, abandoned?: () => boolean): Promise<unknown>;
 }
 
-let api: Api | undefined;
-
-function bind(): Api {
-  if (api !== undefined) return api;
-  const koffi = loadKoffi("windows");
-  // Types first, anonymous so that several copies of authkeep in one process do not clash on names.
-  const FILETIME = koffi.struct({ dwLowDateTime: "uint32_t", dwHighDateTime: "uint32_t" });
-  const CREDENTIALW = koffi.struct({
-    Flags: "uint32_t",
-    Type: "uint32_t",
-    TargetName: "str16",
-    Comment: "str16",
-    LastWritten: FILETIME,
-    CredentialBlobSize: "uint32_t",
-    CredentialBlob: "uint8_t *",
-    Persist: "uint32_t",
-    AttributeCount: "uint32_t",
-    Attributes: "void *",
-    TargetAlias: "str16",
-    UserName: "str16",
-  });
-  const advapi32 = koffi.load("advapi32.dll");
-  const kernel32 = koffi.load("kernel32.dll");
-  const outPointer = koffi.out(koffi.pointer("void *"));
-  api = {
-    koffi,
-    CREDENTIALW,
-    // BOOL CredWriteW(PCREDENTIALW Credential, DWORD Flags)
-    CredWriteW: advapi32.func("__stdcall", "CredWriteW", "int", [koffi.pointer(CREDENTIALW), "uint32_t"]),
-    // BOOL CredReadW(LPCWSTR TargetName, DWORD Type, DWORD Flags, PCREDENTIALW *Credential)
-    CredReadW: advapi32.func("__stdcall", "CredReadW", "int", ["str16", "uint32_t", "uint32_t", outPointer]),
-    // BOOL CredDeleteW(LPCWSTR TargetName, DWORD Type, DWORD Flags)
-    CredDeleteW: advapi32.func("__stdcall", "CredDeleteW", "int", ["str16", "uint32_t", "uint32_t"]),
-    // BOOL CredEnumerateW(LPCWSTR Filter, DWORD Flags, DWORD *Count, PCREDENTIALW **Credential)
-    CredEnumerateW: advapi32.func("__stdcall", "CredEnumerateW", "int", [
-      "str16",
-      "uint32_t",
-      koffi.out(koffi.pointer("uint32_t")),
-      outPointer,
-    ]),
-    // VOID CredFree(PVOID Buffer)
-    CredFree: advapi32.func("__stdcall", "CredFree", "void", ["void *"]),
-    // DWORD GetLastError(void)
-    GetLastError: kernel32.func("__stdcall", "GetLastError", "uint32_t", []),
-  };
-  return api;
-}
-
-/** The native call a step makes: its function, arguments and the output cells. */
+/** One step's native call: made sync or async, then its outcome decoded. */
 interface Call {
-  fn: Fn;
-  args: unknown[];
-  name: string;
-  target: string;
-  finish: (ok: boolean, lastError: number) => unknown;
-  cleanup?: () => void;
+  run(): number;
+  runAsync(): Promise<number>;
+  /** Turns the call's `BOOL` and `GetLastError()` into the step's result (or a KeyringError). */
+  finish(ok: boolean, lastError: number): unknown;
+  /** Wipes private copies of secrets once the call is done. */
+  cleanup?(): void;
 }
 
-function prepare(a: Api, step: CredStep): Call {
+function prepare(api: CredentialApi, step: CredStep): Call {
+  const { ffi } = api;
   switch (step.op) {
     case "read": {
-      const out: unknown[] = [null];
+      const target = encodeWide(step.target);
+      const out = new BigUint64Array(1); // PCREDENTIALW *
       return {
-        fn: a.CredReadW,
-        name: "CredReadW",
-        target: step.target,
-        args: [step.target, CRED_TYPE_GENERIC, 0, out],
+        run: () => api.CredReadW(target, CRED_TYPE_GENERIC, 0, out),
+        runAsync: () => api.CredReadW.async(target, CRED_TYPE_GENERIC, 0, out),
         finish: (ok, lastError) => {
           if (!ok) {
             if (lastError === ERROR_NOT_FOUND) return null;
             throw decodeError(lastError, "CredReadW", step.target);
           }
+          const credential = ffi.readPointer(out);
+          if (credential === null) throw decodeError(lastError, "CredReadW", step.target);
           try {
-            const credential = a.koffi.decode(out[0], a.CREDENTIALW);
-            const size: number = credential.CredentialBlobSize;
-            // Copy out of the native buffer before CredFree releases it.
-            return size === 0 ? new Uint8Array(0) : new Uint8Array(a.koffi.view(credential.CredentialBlob, size).slice(0));
+            return readCredentialBlob(ffi, credential); // a copy, made before CredFree releases it
           } finally {
-            a.CredFree(out[0]);
+            api.CredFree(credential);
           }
         },
       };
     }
     case "write": {
-      const blob = Buffer.from(step.blob); // a private copy, zeroed once the call is done
-      const credential = {
-        Flags: 0,
-        Type: CRED_TYPE_GENERIC,
-        TargetName: step.target,
-        Comment: step.comment,
-        LastWritten: { dwLowDateTime: 0, dwHighDateTime: 0 },
-        CredentialBlobSize: blob.length,
-        CredentialBlob: blob.length === 0 ? null : blob,
-        Persist: CRED_PERSIST_ENTERPRISE,
-        AttributeCount: 0,
-        Attributes: null,
-        TargetAlias: null,
-        UserName: step.userName,
-      };
+      const packed = packCredential(ffi, step); // holds a private copy of the blob, wiped by cleanup
       return {
-        fn: a.CredWriteW,
-        name: "CredWriteW",
-        target: step.target,
-        args: [credential, 0],
+        run: () => api.CredWriteW(packed.struct, 0),
+        runAsync: () => api.CredWriteW.async(packed.struct, 0),
         finish: (ok, lastError) => {
           // ERROR_NOT_FOUND from a write is no "missing entry": Wine says it for targets over 247 characters.
           if (!ok) throw decodeError(lastError, "CredWriteW", step.target);
           return undefined;
         },
-        cleanup: () => blob.fill(0),
+        cleanup: packed.wipe,
       };
     }
-    case "delete":
+    case "delete": {
+      const target = encodeWide(step.target);
       return {
-        fn: a.CredDeleteW,
-        name: "CredDeleteW",
-        target: step.target,
-        args: [step.target, CRED_TYPE_GENERIC, 0],
+        run: () => api.CredDeleteW(target, CRED_TYPE_GENERIC, 0),
+        runAsync: () => api.CredDeleteW.async(target, CRED_TYPE_GENERIC, 0),
         finish: (ok, lastError) => {
           if (ok) return true;
           if (lastError === ERROR_NOT_FOUND) return false;
           throw decodeError(lastError, "CredDeleteW", step.target);
         },
       };
+    }
     case "list": {
-      const count: unknown[] = [0];
-      const out: unknown[] = [null];
+      const filter = encodeWide(step.filter);
+      const count = new Uint32Array(1); // DWORD *
+      const out = new BigUint64Array(1); // PCREDENTIALW **
       return {
-        fn: a.CredEnumerateW,
-        name: "CredEnumerateW",
-        target: step.filter,
-        args: [step.filter, 0, count, out],
+        run: () => api.CredEnumerateW(filter, 0, count, out),
+        runAsync: () => api.CredEnumerateW.async(filter, 0, count, out),
         finish: (ok, lastError) => {
           if (!ok) {
             if (lastError === ERROR_NOT_FOUND) return [];
             throw decodeError(lastError, "CredEnumerateW", step.filter);
           }
+          const list = ffi.readPointer(out);
+          if (list === null) return [];
           try {
-            const n = Number(count[0]);
-            if (n === 0) return [];
-            const pointers: unknown[] = a.koffi.decode(out[0], "void *", n);
-            return pointers.map((pointer) => String(a.koffi.decode(pointer, a.CREDENTIALW).TargetName));
+            const names: string[] = [];
+            for (let i = 0; i < count[0]!; i++) {
+              const credential = ffi.readPointer(list, i * POINTER_SIZE);
+              if (credential !== null) names.push(readCredentialTarget(ffi, credential, (text) => api.lstrlenW(text)));
+            }
+            return names;
           } finally {
-            a.CredFree(out[0]);
+            api.CredFree(list);
           }
         },
       };
@@ -192,45 +129,52 @@ function prepare(a: Api, step: CredStep): Call {
   }
 }
 
-/**
- * Returns the executor over advapi32, binding it on first use.
- *
- * @throws {KeyringError} kind `unavailable` when koffi or advapi32 cannot be loaded.
- */
-export function credentialExecutor(): CredentialExecutor {
-  let a: Api;
+function runSync(api: CredentialApi, step: CredStep): unknown {
+  const call = prepare(api, step);
   try {
-    a = bind();
-  } catch (error) {
-    if (error instanceof KeyringError) throw error;
-    throw new KeyringError("cannot load advapi32.dll through koffi", { kind: "unavailable", backend: "windows", cause: error });
+    const ok = call.run() !== 0;
+    // Right after the call, on this thread: nothing may run in between.
+    return call.finish(ok, ok ? 0 : api.GetLastError());
+  } finally {
+    call.cleanup?.();
   }
+}
+
+/**
+ * Returns the executor over advapi32 on the FFI provider named by `options`
+ * (else `AUTHKEEP_FFI`, else the runtime's own), binding it on first use.
+ *
+ * @throws {KeyringError} kind `unavailable` when the provider or advapi32
+ * cannot be loaded.
+ * @example
+ * ```ts
+ * import { credentialExecutor } from "./node_modules/authkeep/native/_windows-ffi.ts";
+ *
+ * if (process.platform === "win32") {
+ *   const exec = credentialExecutor({ ffi: "koffi" });
+ *   console.log(exec.execSync({ op: "read", target: "nobody.authkeep example" })); // null
+ *   console.log(await exec.execAsync({ op: "list", filter: "nobody.authkeep example*" })); // []
+ * }
+ * ```
+ */
+export function credentialExecutor(options: FfiOptions = {}): CredentialExecutor {
+  const api = bindCredentialApi(options);
+  const execSync = (step: CredStep): unknown => runSync(api, step);
   return {
-    execSync(step) {
-      const call = prepare(a, step);
+    provider: api.ffi.name,
+    execSync,
+    async execAsync(step, abandoned = () => false) {
+      // bun:ffi's .async is this very call on the main thread: make it directly, error and all.
+      if (!api.ffi.offThread) return execSync(step);
+      const call = prepare(api, step);
       try {
-        const ok = Boolean(call.fn(...call.args));
-        return call.finish(ok, ok ? 0 : Number(a.GetLastError()));
+        if ((await call.runAsync()) !== 0) return call.finish(true, 0);
       } finally {
         call.cleanup?.();
       }
-    },
-    execAsync(step) {
-      const call = prepare(a, step);
-      return new Promise((resolve, reject) => {
-        call.fn.async(...call.args, (error: unknown, result: unknown) => {
-          try {
-            if (error) throw error;
-            const ok = Boolean(result);
-            // Must be read here, synchronously: koffi restores the worker's last error only during this callback.
-            resolve(call.finish(ok, ok ? 0 : Number(a.GetLastError())));
-          } catch (failure) {
-            reject(failure);
-          } finally {
-            call.cleanup?.();
-          }
-        });
-      });
+      if (abandoned()) throw new KeyringError("abandoned after the deadline", { kind: "unavailable", backend: "windows" });
+      // FALSE: the error is on the thread that made the call; make it again here to read it (see the module doc).
+      return execSync(step);
     },
   };
 }

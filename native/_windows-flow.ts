@@ -2,7 +2,8 @@
  * The load/save/delete sequences of the Windows store, written once as
  * generators that yield Credential Manager steps (read, write, delete, list).
  * Two drivers run them: {@linkcode runFlowSync} with direct FFI calls and
- * {@linkcode runFlowAsync} with koffi's `.async` calls under a deadline.
+ * {@linkcode runFlowAsync} with the FFI provider's `.async` calls under a
+ * deadline.
  *
  * The flows hold every decision (layout, limits, chunking, verification) and
  * no FFI, so they run on any platform against a fake step executor.
@@ -251,10 +252,11 @@ export function runFlowSync<T>(flow: CredFlow<T>, exec: (step: CredStep) => unkn
  * Runs a flow with an asynchronous step executor under a deadline. When the
  * deadline passes, the promise rejects with kind `unavailable` and the flow
  * stops after the step in progress (a native call cannot be interrupted).
+ * The executor is told, through `abandoned`, whether that has happened.
  */
 export async function runFlowAsync<T>(
   flow: CredFlow<T>,
-  exec: (step: CredStep) => Promise<unknown>,
+  exec: (step: CredStep, abandoned: () => boolean) => Promise<unknown>,
   timeoutMs: number,
 ): Promise<T> {
   let expired = false;
@@ -273,7 +275,7 @@ export async function runFlowAsync<T>(
     while (!next.done) {
       let result: unknown;
       try {
-        result = await exec(next.value);
+        result = await exec(next.value, () => expired);
       } catch (error) {
         next = flow.throw(error);
         continue;

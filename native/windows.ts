@@ -1,6 +1,10 @@
 /**
  * The Windows keyring backend: Credential Manager (advapi32 `CredWriteW`,
- * `CredReadW`, `CredDeleteW`, `CredEnumerateW`, `CredFree`) through koffi.
+ * `CredReadW`, `CredDeleteW`, `CredEnumerateW`, `CredFree`) through the FFI
+ * provider interface (`ffi/`): koffi on Node, `Deno.dlopen` on Deno,
+ * `bun:ffi` on Bun, or the provider named by the `ffi` option /
+ * `AUTHKEEP_FFI`. The declarations are `_windows-bindings.ts`, the
+ * `CREDENTIALW` layout `_windows-credential.ts`, the calls `_windows-ffi.ts`.
  *
  * Layout, identical to keyring-rs 3.x `windows-native`, which Codex CLI uses,
  * so each side reads what the other writes:
@@ -38,31 +42,32 @@ import { KeyringError } from "../src/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../src/keyring-store.ts";
 import { credentialExecutor, type CredentialExecutor } from "./_windows-ffi.ts";
 import { deleteFlow, loadFlow, runFlowAsync, runFlowSync, saveFlow, type CredFlow } from "./_windows-flow.ts";
+import type { FfiOptions } from "./ffi/index.ts";
+
+/** Options of {@linkcode createWindowsKeyringStore}: the common ones, and the FFI provider. */
+export interface WindowsKeyringStoreOptions extends KeyringStoreOptions, FfiOptions {}
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
-function executor(): CredentialExecutor {
-  if (process.platform !== "win32") {
-    throw new KeyringError(`the Windows Credential Manager is not available on ${process.platform}`, {
-      kind: "unavailable",
-      backend: "windows",
-    });
-  }
-  return credentialExecutor();
-}
-
 /**
- * Creates the Windows Credential Manager store. Creating it is cheap: koffi
- * and advapi32 are loaded on the first call.
+ * Creates the Windows Credential Manager store. Creating it is cheap: the FFI
+ * provider and advapi32 are loaded on the first call.
  *
- * The async methods run each native call on a koffi worker thread and reject
- * with kind `unavailable` when the whole operation takes longer than
- * `timeoutMs`; the sync methods block the calling thread.
+ * The async methods run each native call off the main thread (a koffi worker
+ * thread, or Deno's blocking pool) and reject with kind `unavailable` when
+ * the whole operation takes longer than `timeoutMs`; the sync methods block
+ * the calling thread. On Bun with the default `bun:ffi` provider, async calls
+ * run on the main thread and block it for as long as each Credential Manager
+ * call takes (they are local calls, usually well under a millisecond; the
+ * `timeoutMs` timer can only fire once they return); set `AUTHKEEP_FFI=koffi`
+ * (with koffi installed) to run them off the main thread.
  *
- * @param options `timeoutMs` for the async methods (default 5000).
+ * @param options `timeoutMs` for the async methods (default 5000); `ffi`, the
+ * FFI provider (default: `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} with `backend: "windows"`.
  * @throws {KeyringError} from its methods: kind `unavailable` off Windows,
- * without koffi, without a logon session or after the timeout; `too-large`
+ * without the FFI provider (koffi on Node), without a logon session or after
+ * the timeout; `too-large`
  * past 320 KiB of UTF-8; `invalid` for a value with a NUL or a lone surrogate;
  * `failure` for any other Win32 error (with `code`) or an unreadable entry.
  * @example Basic usage
@@ -77,15 +82,25 @@ function executor(): CredentialExecutor {
  * }
  * ```
  */
-export function createWindowsKeyringStore(options: KeyringStoreOptions = {}): KeyringStore {
+export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = {}): KeyringStore {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let bound: CredentialExecutor | undefined;
+  const executor = (): CredentialExecutor => {
+    if (process.platform !== "win32") {
+      throw new KeyringError(`the Windows Credential Manager is not available on ${process.platform}`, {
+        kind: "unavailable",
+        backend: "windows",
+      });
+    }
+    return (bound ??= credentialExecutor({ ffi: options.ffi }));
+  };
   const sync = <T>(flow: () => CredFlow<T>): T => {
     const exec = executor();
     return runFlowSync(flow(), (step) => exec.execSync(step));
   };
   const async = async <T>(flow: () => CredFlow<T>): Promise<T> => {
     const exec = executor();
-    return runFlowAsync(flow(), (step) => exec.execAsync(step), timeoutMs);
+    return runFlowAsync(flow(), (step, abandoned) => exec.execAsync(step, abandoned), timeoutMs);
   };
   return {
     backend: "windows",

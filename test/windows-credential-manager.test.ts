@@ -250,6 +250,26 @@ test("load() rejects with unavailable when the Credential Manager does not answe
   assert.ok(Date.now() - started < 5000);
 });
 
+test("runFlowAsync() tells the executor when the deadline has passed, so a failed call is not repeated for nothing", async () => {
+  const seen: boolean[] = [];
+  let release: () => void = () => {};
+  const work = runFlowAsync(loadFlow("s", "a"), async (_step, abandoned) => {
+    seen.push(abandoned());
+    await new Promise<void>((resolveStep) => (release = resolveStep));
+    seen.push(abandoned());
+    return null;
+  }, 30);
+  await assert.rejects(work, (e: unknown) => e instanceof KeyringError && e.kind === "unavailable");
+  release();
+  await sleep(10);
+  assert.deepEqual(seen, [false, true]);
+  const fake = new FakeCredentials();
+  fake.save("s", "a", "v");
+  const flags: boolean[] = [];
+  assert.equal(await runFlowAsync(loadFlow("s", "a"), async (step, abandoned) => (flags.push(abandoned()), fake.exec(step)), 5000), "v");
+  assert.deepEqual(flags, [false]);
+});
+
 test("decodeError() maps Win32 codes to kinds and keeps the code", () => {
   const cases: [number, string][] = [[1312, "unavailable"], [1783, "too-large"], [5, "failure"], [1168, "failure"], [31, "failure"]];
   for (const [code, kind] of cases) {

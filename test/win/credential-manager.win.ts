@@ -27,6 +27,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { createWindowsKeyringStore } from "../../native/windows.ts";
 import { credentialExecutor } from "../../native/_windows-ffi.ts";
+import { bindCredentialApi } from "../../native/_windows-bindings.ts";
 import { runFlowSync, saveFlow, targetName, type CredStep } from "../../native/_windows-flow.ts";
 import { CHUNK_BYTES, chunkTargetPrefix, HEAD_PREFIX, MAX_CHUNKED_VALUE_BYTES } from "../../native/_windows-chunks.ts";
 import { KeyringError } from "../../src/keyring-error.ts";
@@ -68,8 +69,9 @@ function save(): void {
 }
 
 // ---- raw Credential Manager access, for checking what the store wrote ----
-// CREDENTIALW is declared here again on purpose, independently of native/_windows-ffi.ts: a layout
-// mistake there must not be able to hide itself by being used on both sides of a check.
+// CREDENTIALW is declared here again on purpose, with koffi's own struct layout, independently of the
+// hand-made layout in native/_windows-credential.ts: a layout mistake there must not be able to hide
+// itself by being used on both sides of a check.
 
 const koffi = require("koffi");
 const advapi32 = koffi.load("advapi32.dll");
@@ -109,6 +111,18 @@ function rawRead(target: string): RawCredential | null {
   } finally {
     CredFree(out[0]);
   }
+}
+
+const ERROR_INVALID_PARAMETER = 87;
+
+/**
+ * Leaves ERROR_INVALID_PARAMETER as the main thread's last error (a CredReadW of an invalid type),
+ * so that a check can tell a call's own error from whatever the main thread saw last.
+ */
+function primeLastError(): void {
+  const api = bindCredentialApi({});
+  assert.equal(api.CredReadW(new Uint16Array([120, 0]), 99, 0, new BigUint64Array(1)), 0);
+  assert.equal(api.GetLastError(), ERROR_INVALID_PARAMETER);
 }
 
 function rawWrite(target: string, userName: string, blob: Uint8Array): void {
@@ -385,6 +399,68 @@ async function main(): Promise<void> {
     // Real Windows accepts such a name: then it must read back.
     assert.equal(store.loadSync(service, a), "v");
     store.deleteSync(service, a);
+  });
+
+  await check("an async call that fails reports its own Win32 error, not the main thread's (it is made again synchronously)", async () => {
+    const a = account();
+    const service = "s".repeat(300); // over Wine's 247-character target cap: CredWriteW fails
+    let syncCode: unknown = "ok";
+    try {
+      store.saveSync(service, a, "v");
+    } catch (error) {
+      assert.ok(error instanceof KeyringError, `a KeyringError, got ${(error as Error).name}`);
+      syncCode = error.code;
+    }
+    if (syncCode === "ok") {
+      store.deleteSync(service, a); // real Windows accepts such a name: nothing fails here to compare
+    } else {
+      assert.ok(typeof syncCode === "number" && syncCode !== ERROR_INVALID_PARAMETER, `a real, distinct Win32 code (${String(syncCode)})`);
+      primeLastError();
+      await expectKeyringError("failure", () => store.save(service, a, "v"));
+      primeLastError();
+      const asyncCode = await store.save(service, a, "v").then(() => "ok", (error: KeyringError) => error.code);
+      assert.equal(asyncCode, syncCode, "async and sync agree");
+    }
+    const missing = `${a}.nothing here`;
+    primeLastError();
+    assert.equal(await raw.execAsync({ op: "read", target: missing }), null, "ERROR_NOT_FOUND seen after .async");
+    primeLastError();
+    assert.equal(await raw.execAsync({ op: "delete", target: missing }), false);
+    primeLastError();
+    assert.deepEqual(await raw.execAsync({ op: "list", filter: `${missing}*` }), []);
+    primeLastError();
+    assert.equal(await store.load(SERVICE, a), null);
+  });
+
+  await check("CredEnumerateW target names come back exactly, non-BMP characters included", async () => {
+    const a = account();
+    const service = "日本語 🔑 Ελληνικά";
+    store.saveSync(service, a, "v");
+    assert.deepEqual(rawList(`${a}*`), [`${a}.${service}`]);
+    assert.deepEqual(await raw.execAsync({ op: "list", filter: `${a}*` }), [`${a}.${service}`]);
+    assert.equal(rawRead(`${a}.${service}`)?.targetName, `${a}.${service}`);
+    assert.equal(store.deleteSync(service, a), true);
+  });
+
+  await check("the ffi option: koffi by default on node.exe, one binding per provider, deno refused on Node", async () => {
+    assert.equal(raw.provider, "koffi");
+    assert.equal(bindCredentialApi({ ffi: "koffi" }), bindCredentialApi({}), "cached per provider");
+    const explicit = createWindowsKeyringStore({ ffi: "koffi" });
+    const a = account();
+    explicit.saveSync(SERVICE, a, '{"ffi":"koffi"}');
+    assert.equal(await store.load(SERVICE, a), '{"ffi":"koffi"}');
+    assert.equal(await explicit.delete(SERVICE, a), true);
+    const deno = createWindowsKeyringStore({ ffi: "deno" });
+    for (const attempt of [() => deno.loadSync(SERVICE, a), () => deno.load(SERVICE, a)]) {
+      try {
+        await attempt();
+        assert.fail("the deno provider worked on node.exe");
+      } catch (error) {
+        assert.ok(error instanceof KeyringError, `a KeyringError, got ${(error as Error).name}`);
+        assert.equal(error.kind, "unavailable");
+        assert.equal(error.backend, "ffi");
+      }
+    }
   });
 
   await check("computeStoreKey hashes the \\\\?\\-prefixed real path of an existing home, as Rust's canonicalize does", () => {

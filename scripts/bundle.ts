@@ -2,10 +2,12 @@
  * `npm run build`, second step: bundles tsc's output (dist/) into the few
  * files the package publishes (dist/bundle/), with esbuild.
  *
- * Why: on Node 20, each ES module costs the loader about a millisecond
+ * Why: on Node 20, each ES module costs the loader one to two milliseconds
  * (resolve, package scope lookup, an async read, translate), so importing the
- * 28 modules of dist/src cost ~35 ms before any of our code ran; the bundled
- * entry measured ~5 ms (bench/cold-start.ts measures it in every run).
+ * 28 modules of dist/src cost 35-60 ms before any of our code ran. One file
+ * per entry, not code splitting: the same entry split into five files (the
+ * entry and four shared chunks) measured about twice the import time of one
+ * file (bench/cold-start.ts measures the import in every run).
  *
  * Layout, chosen so that the paths the code computes from `import.meta.url`
  * still hold:
@@ -15,9 +17,10 @@
  *   required on first use by `src/platform-keyring-stores.ts` as
  *   `../native/<os>.js`, so whatever file that code lands in must sit in
  *   `dist/bundle/src/` (checked below);
- * - `dist/bundle/src/chunk-*.js`: code shared by those entries (code
- *   splitting), so that `KeyringError` thrown by a backend is the same class
- *   the program imported from "authkeep".
+ *
+ * Each file is self-contained, so the backends carry their own copy of the
+ * few src/ modules they use; `KeyringError` is the one whose identity
+ * matters, and its `instanceof` holds across copies (src/keyring-error.ts).
  *
  * koffi and `bun:ffi` stay outside (optional, loaded on first keyring use).
  * Types stay tsc's (`dist/src/*.d.ts`).
@@ -48,11 +51,9 @@ const result = await build({
   entryPoints: Object.entries(ENTRIES).map(([name, file]) => ({ in: join(dist, file), out: name })),
   outdir: out,
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: ["node20", "deno2", "esnext"],
-  chunkNames: "src/chunk-[hash]",
   // node:* stays as written: esbuild would strip the prefix, which Deno requires.
   external: ["koffi", "bun:ffi", "node:*"],
   legalComments: "none",

@@ -34,6 +34,8 @@ export interface KeyringErrorOptions {
   cause?: unknown;
 }
 
+const KEYRING_ERROR_BRAND = Symbol.for("authkeep.KeyringError");
+
 /**
  * A keyring backend failed. A missing entry is never an error: `load`
  * returns `null` and `delete` returns `false` for it.
@@ -49,6 +51,18 @@ export interface KeyringErrorOptions {
  * ```
  */
 export class KeyringError extends Error {
+  /**
+   * `instanceof KeyringError` holds for a KeyringError from any copy of this
+   * module. The published package is bundled: its entry and each platform
+   * backend (loaded on first use) carry their own copy of this class, and a
+   * program must still be able to test an error from a backend against the
+   * `KeyringError` it imported. Subclasses keep the ordinary prototype test.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== KeyringError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === "object" && value !== null && (value as { [KEYRING_ERROR_BRAND]?: unknown })[KEYRING_ERROR_BRAND] === true;
+  }
+
   /** Why the operation failed. */
   readonly kind: KeyringErrorKind;
   /** Which backend failed. */
@@ -68,6 +82,10 @@ export class KeyringError extends Error {
     this.code = options.code;
   }
 }
+
+// Shared by every copy of the class through the global symbol registry; set on the prototype, so
+// instances carry no extra own property.
+Object.defineProperty(KeyringError.prototype, KEYRING_ERROR_BRAND, { value: true });
 
 /**
  * Returns a new {@linkcode KeyringError} with `prefix: ` before the message of

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { KeyringError } from "../src/keyring-error.ts";
 import { type Flow, io, type Step } from "../src/_flow.ts";
 import type { LibsecretFfi } from "./_linux-ffi-bindings.ts";
 import { POINTER_SIZE, type Pointer as FfiPointer } from "./ffi/index.ts";
@@ -53,6 +54,7 @@ const G_DBUS_CALL_FLAGS_NONE = 0;
 const SECRET_COLLECTION_NONE = 0;
 const ITEM_INTERFACE = "org.freedesktop.Secret.Item";
 
+/** The paths of the items matching `{service, username}` in every collection (`SearchItems`), unlocked and locked. */
 export function* search(
   context: FlowContext,
   session: Connected,
@@ -211,6 +213,7 @@ export function* createItem(context: FlowContext, session: Connected, service: s
   throw failure;
 }
 
+/** Whether the `default` alias points at a collection, and whether it is locked (`ReadAlias`, then the collection's properties). */
 export function* defaultCollectionState(context: FlowContext, session: Connected): Flow<"unlocked" | "locked" | "missing"> {
   const { lib } = context;
   const error = new BigUint64Array(1);
@@ -287,6 +290,7 @@ export function takeGError(lib: LibsecretFfi, out: BigUint64Array): GErrorInfo |
   }
 }
 
+/** Throws the {@linkcode KeyringError} for a `GError *` out-parameter, if it is set (and frees it). */
 export function throwGError(lib: LibsecretFfi, out: BigUint64Array, what: string): void {
   const gerror = takeGError(lib, out);
   if (gerror !== undefined) throw keyringErrorFromGError(gerror, what);

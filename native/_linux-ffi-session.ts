@@ -9,7 +9,11 @@
  * - a load of a remembered entry is one round trip (`GetSecret` on the item);
  * - a save of a remembered entry is one round trip (`SetSecret` on the path)
  *   as long as no item was created anywhere since the search that found that
- *   item alone; otherwise the save searches again (and removes duplicates).
+ *   item alone; otherwise the save searches again (and removes duplicates);
+ * - a missing entry costs one round trip (the search) as long as no collection
+ *   changed (`CollectionChanged`, sent when one is locked or unlocked) since
+ *   the default collection was last seen unlocked; otherwise its state is read
+ *   again, to tell "not stored" from "locked" and "no default collection".
  *
  * Signals are delivered on glib's global default main context, which nothing
  * in a JS runtime iterates; {@linkcode drainSignals} dispatches what is
@@ -19,14 +23,16 @@
  * (`ffi/`); sessions are kept per provider, since each provider has its own
  * pointer representation.
  *
- * One difference: only koffi gets the `ItemCreated` subscription. glib may
+ * One difference: only koffi gets the signal subscriptions. glib may
  * run a signal callback on whichever thread happens to iterate the context,
  * including the worker thread of an async call; koffi hands such a call to
  * the JS thread, but a `Deno.UnsafeCallback` or a bun `JSCallback` called
  * there crashes the runtime (seen with Deno 2.9.6: "Check failed:
  * IsOnCentralStack()"). Without the subscription nothing tells the session
- * that no duplicate item appeared, so a save on Deno and Bun always searches
- * first (two round trips instead of one); loads are unchanged.
+ * that no duplicate item appeared or that no collection was locked, so on
+ * Deno and Bun a save always searches first (two round trips instead of one)
+ * and a missing entry always reads the default collection's state (three
+ * instead of one); loads of stored entries are unchanged.
  *
  * @module
  */
@@ -34,7 +40,15 @@ import { type Flow, io } from "../src/_flow.ts";
 import type { LibsecretFfi } from "./_linux-ffi-bindings.ts";
 import type { NativeCallback } from "./ffi/index.ts";
 import { FIX, isStaleConnectionError, keyringError } from "./_libsecret-errors.ts";
-import { call, type Connected, type FlowContext, type Pointer, takeString, throwGError } from "./_linux-ffi-calls.ts";
+import {
+  call,
+  type Connected,
+  type FlowContext,
+  type Pointer,
+  requireUnlockedDefaultCollection,
+  takeString,
+  throwGError,
+} from "./_linux-ffi-calls.ts";
 
 /** An open session: the connection, and what it remembers about entries. */
 export interface Session extends Connected {
@@ -42,8 +56,12 @@ export interface Session extends Connected {
   readonly paths: Map<string, { path: string; checkedAt: number }>;
   /** How many `ItemCreated` signals this session has seen. */
   itemsCreated: number;
-  /** The signal subscription, for unsubscribing; 0 when there is none (providers other than koffi). */
-  readonly subscription: number;
+  /** How many `CollectionCreated/Changed/Deleted` signals (a collection locked, unlocked, added, removed) it has seen. */
+  collectionsChanged: number;
+  /** The {@linkcode Session.collectionsChanged} count when the default collection was last seen unlocked; -1: not known. */
+  defaultUnlockedAt: number;
+  /** The signal subscriptions, for unsubscribing; none on providers other than koffi. */
+  readonly subscriptions: number[];
   /** Flows using this session now. */
   users: number;
   /** Dropped after a stale-connection error; freed once unused. */
@@ -59,6 +77,7 @@ const SECRET_SERVICE_NONE = 0;
 const SECRETS_BUS_NAME = "org.freedesktop.secrets";
 const SECRETS_PATH = "/org/freedesktop/secrets";
 const COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection";
+const SERVICE_INTERFACE = "org.freedesktop.Secret.Service";
 
 /** Open sessions by provider and round-trip timeout. */
 const sessions = new Map<string, Session>();
@@ -72,7 +91,7 @@ const signalCallbacks = new Map<string, NativeCallback>();
 export function remember(session: Session, key: string, path: string, checkedAt: number): void {
   session.paths.delete(key);
   // Unwatched, a remembered item can never be known to be the only match: saves search again.
-  session.paths.set(key, { path, checkedAt: session.subscription === 0 ? -1 : checkedAt });
+  session.paths.set(key, { path, checkedAt: session.subscriptions.length === 0 ? -1 : checkedAt });
   if (session.paths.size > MAX_REMEMBERED_PATHS) {
     const oldest = session.paths.keys().next().value;
     if (oldest !== undefined) session.paths.delete(oldest);
@@ -129,10 +148,24 @@ function retire(lib: LibsecretFfi, session: Session): void {
 function free(lib: LibsecretFfi, session: Session): void {
   session.paths.clear();
   for (const [id, value] of watched) if (value === session) watched.delete(id);
-  if (session.subscription !== 0) lib.g_dbus_connection_signal_unsubscribe(session.connection, session.subscription);
+  for (const id of session.subscriptions) lib.g_dbus_connection_signal_unsubscribe(session.connection, id);
   lib.g_object_unref(session.service);
   lib.g_object_unref(session.connection);
   drainSignals(lib);
+}
+
+/**
+ * Nothing matched: fine if the default collection is there and unlocked,
+ * else say why nothing can be found. Skips the check (two round trips) while
+ * no collection changed since it last found the default collection unlocked;
+ * never skips it unwatched (no signals tell of a lock).
+ */
+export function* requireUsableDefaultCollection(context: FlowContext, session: Session, what: string): Flow<void> {
+  const watchedSession = session.subscriptions.length > 0;
+  if (watchedSession && session.defaultUnlockedAt === session.collectionsChanged) return;
+  const mark = session.collectionsChanged;
+  yield* requireUnlockedDefaultCollection(context, session, what);
+  if (watchedSession) session.defaultUnlockedAt = mark;
 }
 
 /** The provider's `GDBusSignalCallback`, created on first use. */
@@ -143,10 +176,11 @@ function signalCallback(lib: LibsecretFfi): NativeCallback {
     //                             const gchar *interface_name, const gchar *signal_name, GVariant *parameters, gpointer user_data)
     callback = lib.ffi.callback(
       { args: ["pointer", "cstring", "cstring", "cstring", "cstring", "pointer", "pointer"], returns: "void" },
-      (_connection, _sender, _path, _interface, signal, _parameters, userData) => {
-        if (signal !== "ItemCreated") return;
+      (_connection, _sender, _path, interfaceName, signal, _parameters, userData) => {
         const session = watched.get(lib.ffi.address(userData));
-        if (session !== undefined) session.itemsCreated++;
+        if (session === undefined) return;
+        if (interfaceName === COLLECTION_INTERFACE && signal === "ItemCreated") session.itemsCreated++;
+        else if (interfaceName === SERVICE_INTERFACE && signal?.startsWith("Collection")) session.collectionsChanged++;
       },
     );
     signalCallbacks.set(lib.ffi.name, callback);
@@ -201,11 +235,26 @@ function* openSession(context: FlowContext): Flow<Session> {
   // Called on the main thread (flows run there; only their C calls go to workers), so the
   // callback is queued on the global default main context that drainSignals() iterates.
   const watchId = nextWatchId++;
-  const subscription = lib.ffi.name !== "koffi" ? 0 : lib.g_dbus_connection_signal_subscribe(
-    connection, owner, COLLECTION_INTERFACE, "ItemCreated", null, null, G_DBUS_SIGNAL_FLAGS_NONE,
-    signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
-  );
-  const session: Session = { connection, service, owner, paths: new Map(), itemsCreated: 0, subscription, users: 0, retired: false };
+  const subscribe = (interfaceName: string, member: string | null, path: string | null): number =>
+    lib.g_dbus_connection_signal_subscribe(
+      connection, owner, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
+      signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
+    );
+  const subscriptions = lib.ffi.name !== "koffi"
+    ? []
+    : [subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH)];
+  const session: Session = {
+    connection,
+    service,
+    owner,
+    paths: new Map(),
+    itemsCreated: 0,
+    collectionsChanged: 0,
+    defaultUnlockedAt: -1,
+    subscriptions,
+    users: 0,
+    retired: false,
+  };
   watched.set(watchId, session);
   sessions.set(key, session);
   return session;

@@ -79,6 +79,11 @@
  * restarts. Each entry's item path is remembered:
  * - a repeated load is one round trip (`GetSecret` on that item); if the
  *   item is gone, the load searches again;
+ * - loading or deleting a missing entry is one round trip (the search) while
+ *   no collection changed (`CollectionChanged`) since the default collection
+ *   was last seen unlocked; otherwise its state is read again (two more).
+ *   Only with koffi, which gets the signals (see `_linux-ffi-session.ts`); on
+ *   the other providers it is always read again;
  * - a repeated save is one round trip (`SetSecret` on that path) as long as
  *   the Secret Service announced no new item (`ItemCreated`) since the search
  *   that found that item alone; otherwise it searches again and removes any
@@ -87,7 +92,7 @@
  *
  * @module
  */
-import type { KeyringError } from "../src/keyring-error.ts";
+import { KeyringError } from "../src/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../src/keyring-store.ts";
 import { type Flow, runAsync, runSync } from "../src/_flow.ts";
 import { inspectSymbol } from "../src/_redact.ts";
@@ -101,11 +106,10 @@ import {
   deleteItem,
   type FlowContext,
   getSecret,
-  requireUnlockedDefaultCollection,
   search,
   setSecret,
 } from "./_linux-ffi-calls.ts";
-import { remember, withSession } from "./_linux-ffi-session.ts";
+import { remember, requireUsableDefaultCollection, withSession } from "./_linux-ffi-session.ts";
 
 /** Options of {@linkcode createLinuxKeyringStore}: `linux.ts`'s, and the FFI provider. */
 export interface LinuxFfiKeyringStoreOptions extends LinuxKeyringStoreOptions, FfiOptions {}
@@ -178,7 +182,7 @@ class LibsecretKeyringStore implements KeyringStore {
   loadSync(service: string, account: string): string | null {
     checkName(service, "service");
     checkName(account, "account");
-    return this.#runSync((context) => loadFlow(context, service, account));
+    return this.#runSync("reading the keyring entry", (context) => loadFlow(context, service, account));
   }
 
   /** Stores the secret, replacing any existing one. */
@@ -199,7 +203,7 @@ class LibsecretKeyringStore implements KeyringStore {
     checkName(account, "account");
     const bytes = encodeSecret(value);
     try {
-      this.#runSync((context) => saveFlow(context, service, account, bytes));
+      this.#runSync("saving the keyring entry", (context) => saveFlow(context, service, account, bytes));
     } finally {
       bytes.fill(0);
     }
@@ -216,12 +220,16 @@ class LibsecretKeyringStore implements KeyringStore {
   deleteSync(service: string, account: string): boolean {
     checkName(service, "service");
     checkName(account, "account");
-    return this.#runSync((context) => deleteFlow(context, service, account));
+    return this.#runSync("deleting the keyring entry", (context) => deleteFlow(context, service, account));
   }
 
-  #runSync<T>(makeFlow: (context: FlowContext) => Flow<T>): T {
+  #runSync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): T {
     const lib = bindLibsecretFfi({ ffi: this.#ffi });
-    return runSync(makeFlow({ lib, cancellable: null, roundTripMs: this.#roundTripMs }));
+    try {
+      return runSync(makeFlow({ lib, cancellable: null, roundTripMs: this.#roundTripMs }));
+    } catch (error) {
+      throw asKeyringError(error, what);
+    }
   }
 
   /**
@@ -235,7 +243,9 @@ class LibsecretKeyringStore implements KeyringStore {
     const lib = bindLibsecretFfi({ ffi: this.#ffi });
     const cancellable = lib.g_cancellable_new();
     const roundTripMs = lib.ffi.offThread ? this.#roundTripMs : Math.min(this.#roundTripMs, this.#timeoutMs);
-    const done = runAsync(makeFlow({ lib, cancellable, roundTripMs }));
+    const done = runAsync(makeFlow({ lib, cancellable, roundTripMs })).catch((error: unknown) => {
+      throw asKeyringError(error, what);
+    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -258,6 +268,13 @@ class LibsecretKeyringStore implements KeyringStore {
   }
 }
 
+/** Every failure is a KeyringError: anything else (a provider's error, say) becomes kind `failure`. */
+function asKeyringError(error: unknown, what: string): KeyringError {
+  if (error instanceof KeyringError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new KeyringError(`libsecret: ${what} failed: ${detail}`, { kind: "failure", backend: "libsecret", cause: error });
+}
+
 // ---------------------------------------------------------------------------
 // Flows: each is written once and run by runSync (direct C calls) or runAsync
 // (the same calls through the provider's `.async`). Identical to linux.ts's.
@@ -278,7 +295,7 @@ function* loadFlow(context: FlowContext, service: string, account: string): Flow
       const path = pickItem(found.unlocked);
       if (path === undefined) {
         if (found.locked.length > 0) throw keyringError("locked", what, FIX.locked);
-        yield* requireUnlockedDefaultCollection(context, session, what);
+        yield* requireUsableDefaultCollection(context, session, what);
         return null;
       }
       const value = yield* getSecret(context, session, path);
@@ -336,7 +353,7 @@ function* deleteFlow(context: FlowContext, service: string, account: string): Fl
     const found = yield* search(context, session, service, account);
     if (found.locked.length > 0) throw keyringError("locked", what, FIX.locked);
     if (found.unlocked.length === 0) {
-      yield* requireUnlockedDefaultCollection(context, session, what);
+      yield* requireUsableDefaultCollection(context, session, what);
       return false;
     }
     let deleted = false;

@@ -3,9 +3,9 @@
  * parses none of the three native backends (about 20 modules); the one a
  * program asks for is loaded synchronously when it first creates a store.
  *
- * On Bun and Deno the Linux backend runs on the runtime's own FFI
- * (`bun:ffi`, `Deno.dlopen`; see `native/ffi/`), so it needs nothing from
- * npm; on Node it runs on koffi.
+ * The Linux backend runs on the FFI provider `native/ffi/` picks per
+ * runtime: koffi on Node, the runtime's own FFI on Bun and Deno (`bun:ffi`,
+ * `Deno.dlopen`), so there it needs nothing from npm.
  *
  * @module
  */
@@ -14,20 +14,17 @@ import type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
 import type { LinuxKeyringStoreOptions } from "../native/linux.ts";
 import type { MacosKeyringStoreOptions } from "../native/macos.ts";
 
-declare const Bun: unknown;
-declare const Deno: unknown;
-
 export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions };
 
 // Sources run as .ts (Node >= 22.18, Bun, Deno); the published package as .js.
 const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const load = (name: string): unknown => createRequire(import.meta.url)(`../native/${name}${extension}`);
-const ownFfi = typeof Bun !== "undefined" || typeof Deno !== "undefined";
 
 /**
  * Creates the Linux (Secret Service, libsecret) keyring store.
  *
- * @param options `timeoutMs` for async calls and `syncTimeoutMs` for each synchronous D-Bus round trip.
+ * @param options `timeoutMs` for async calls, `syncTimeoutMs` for each synchronous D-Bus round trip,
+ * and `ffi` for the FFI provider (else `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} with `backend: "libsecret"`.
  * @example Basic usage
  * ```ts
@@ -39,8 +36,7 @@ const ownFfi = typeof Bun !== "undefined" || typeof Deno !== "undefined";
  * ```
  */
 export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {
-  const backend = load(ownFfi ? "linux-ffi" : "linux") as typeof import("../native/linux.ts");
-  return backend.createLinuxKeyringStore(options);
+  return (load("linux") as typeof import("../native/linux.ts")).createLinuxKeyringStore(options);
 }
 
 /**

@@ -163,10 +163,9 @@ export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
   // sources run as .ts (Node >= 22, Bun, Deno), the build as .js.
   const specifier = file + (import.meta.url.endsWith(".ts") ? ".ts" : ".js");
   const module = createRequire(import.meta.url)(specifier) as Record<string, () => FfiProvider>;
+  // The koffi provider loads koffi here, so that a missing koffi fails now with
+  // its install hint (a KeyringError of kind "unavailable"), not at open().
   const provider = module[factory]!();
-  // koffi loads here, so that a missing koffi fails now with its install hint
-  // (a KeyringError of kind "unavailable"), not at the first open().
-  if (name === "koffi") provider.pointerOf(new Uint8Array(1));
   loaded.set(name, provider);
   return provider;
 }

@@ -19,6 +19,7 @@ import {
   loadFfiProvider,
   type Pointer,
 } from "./ffi/index.ts";
+import { pinLoadedLibraries } from "./ffi/_pin.ts";
 
 const GLIB = {
   g_hash_table_new_full: { args: ["pointer", "pointer", "pointer", "pointer"], returns: "pointer" },
@@ -157,11 +158,14 @@ function loadProvider(options: FfiOptions): FfiProvider {
   }
 }
 
-function open<const D extends FfiSymbols>(ffi: FfiProvider, names: readonly string[], symbols: D): FfiLibrary<D> {
+/** Opens the first of `names` that loads; `opened` collects the name that did. */
+function open<const D extends FfiSymbols>(ffi: FfiProvider, names: readonly string[], symbols: D, opened: string[]): FfiLibrary<D> {
   let first: unknown;
   for (const name of names) {
     try {
-      return ffi.open(name, symbols);
+      const library = ffi.open(name, symbols);
+      opened.push(name);
+      return library;
     } catch (error) {
       first ??= error;
     }
@@ -170,11 +174,15 @@ function open<const D extends FfiSymbols>(ffi: FfiProvider, names: readonly stri
 }
 
 function declare(ffi: FfiProvider): Libsecret {
+  const opened: string[] = [];
   // libsecret first: its absence is the likely failure, and it pulls in glib.
-  const secret = open(ffi, LIBSECRET_NAMES, SECRET);
-  const glib = open(ffi, GLIB_NAMES, GLIB);
-  const gobject = open(ffi, GOBJECT_NAMES, GOBJECT);
-  const gio = open(ffi, GIO_NAMES, GIO);
+  const secret = open(ffi, LIBSECRET_NAMES, SECRET, opened);
+  const glib = open(ffi, GLIB_NAMES, GLIB, opened);
+  const gobject = open(ffi, GOBJECT_NAMES, GOBJECT, opened);
+  const gio = open(ffi, GIO_NAMES, GIO, opened);
+  // They register GObject types: unmapped (a Deno worker ending) and loaded
+  // again, they would register them twice and break. Kept mapped instead.
+  pinLoadedLibraries(ffi, opened);
   return {
     ffi,
     ...glib.symbols,

@@ -137,6 +137,52 @@ process.stdout.write(JSON.stringify({ ...result, ticks }) + "\\n");
 process.exit(0);
 `;
 
+// Deno closes a worker's Deno.dlopen handles when the worker ends; libsecret
+// unmapped and loaded again registers its GObject types twice and breaks
+// ("cannot register existing type 'SecretService'"). The backend pins the
+// libraries it loads, so worker after worker can use the keyring.
+const WORKER = `
+const { createLinuxKeyringStore } = await import(self.name);
+const store = createLinuxKeyringStore();
+const sync = store.loadSync("authkeep-ffi-workers", "cli|none");
+const async = await store.load("authkeep-ffi-workers", "cli|none");
+self.postMessage(JSON.stringify([sync, async]));
+`;
+const WORKERS = `
+const [moduleUrl, workerUrl] = Deno.args;
+for (let i = 0; i < 3; i++) {
+  const worker = new Worker(workerUrl, { type: "module", name: moduleUrl });
+  const answer = await new Promise((resolve, reject) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.onerror = (event) => { event.preventDefault(); reject(new Error(event.message)); };
+  });
+  worker.terminate();
+  console.log("worker " + i + " " + answer);
+}
+`;
+
+describe("libsecret on Deno.dlopen in one worker after another", { skip: SKIP || (runtime !== "deno" && "Deno workers") }, () => {
+  test("each worker loads and calls libsecret, with no GObject type registered twice", { timeout: 60_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "authkeep-ffi-workers-"));
+    try {
+      writeFileSync(join(dir, "worker.mjs"), WORKER);
+      writeFileSync(join(dir, "main.mjs"), WORKERS);
+      const moduleUrl = new URL(`../native/linux${ext}`, import.meta.url).href;
+      const workerUrl = new URL(`file://${join(dir, "worker.mjs")}`).href;
+      const result = spawnSync(process.execPath, ["run", "--no-check", "-A", join(dir, "main.mjs"), moduleUrl, workerUrl], {
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", AUTHKEEP_FFI: "deno" },
+        timeout: 50_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(result.stdout.trim().split("\n"), [0, 1, 2].map((i) => `worker ${i} [null,null]`));
+      assert.doesNotMatch(result.stderr, /GLib|register/, result.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("libsecret via the FFI providers with a stopped daemon", { skip: BOUND_SKIP }, () => {
   for (const ffi of providers) {
     test(`${ffi}: an async load rejects with kind unavailable at its deadline, not after syncTimeoutMs`, { timeout: 60_000 }, async () => {

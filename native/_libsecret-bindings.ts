@@ -36,6 +36,9 @@ const GLIB = {
   g_variant_get_string: { args: ["pointer", "buffer"], returns: "cstring" },
   g_variant_unref: { args: ["pointer"], returns: "void" },
   g_main_context_iteration: { args: ["pointer", "i32"], returns: "i32" },
+  g_main_context_new: { args: [], returns: "pointer" },
+  g_main_context_push_thread_default: { args: ["pointer"], returns: "void" },
+  g_main_context_pop_thread_default: { args: ["pointer"], returns: "void" },
 } as const satisfies FfiSymbols;
 
 const GOBJECT = {

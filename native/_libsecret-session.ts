@@ -15,9 +15,12 @@
  *   the default collection was last seen unlocked; otherwise its state is read
  *   again, to tell "not stored" from "locked" and "no default collection".
  *
- * Signals are delivered on glib's global default main context, which nothing
- * in a JS runtime iterates; {@linkcode drainSignals} dispatches what is
- * pending, without blocking, on the main thread at the start of every call.
+ * Signals are delivered on a main context of this module's own, which only
+ * {@linkcode drainSignals} iterates: without blocking, on the JS thread, at
+ * the start of every call. Not glib's global default context: every JS
+ * context (a Worker, a Deno test file) that loads this module subscribes with
+ * a callback into its own isolate, and one that dispatched another's after
+ * that worker ended would call into a disposed isolate and crash.
  * (In a process that runs its own GLib main loop on the JS thread, such as a
  * node-gtk app, this also dispatches that loop's pending sources, as any
  * GLib call that iterates the default context would.)
@@ -89,6 +92,8 @@ const watched = new Map<bigint, Session>();
 let nextWatchId = 1n;
 /** The `GDBusSignalCallback` of this module, one per provider, created once and never released. */
 const signalCallbacks = new Map<string, NativeCallback>();
+/** The main context the signals are dispatched on, one per provider (see the module notes). */
+const signalContexts = new Map<string, Pointer>();
 
 /** Remembers `path` as the item of `key`; `checkedAt` is -1 unless a search found it alone. */
 export function remember(session: Session, key: string, path: string, checkedAt: number): void {
@@ -102,13 +107,26 @@ export function remember(session: Session, key: string, path: string, checkedAt:
 }
 
 /**
- * Dispatches what glib queued on its global default main context: our
- * `ItemCreated` signals, and GDBus's "closed" notification of a dead bus
- * connection (which holds a reference to it; until it runs, glib keeps
- * handing out the dead connection as the session bus). Never blocks.
+ * Dispatches our signals (on this module's own main context) and what glib
+ * queued on its global default main context: GDBus's "closed" notification
+ * of a dead bus connection (which holds a reference to it; until it runs,
+ * glib keeps handing out the dead connection as the session bus). Never
+ * blocks.
  */
 export function drainSignals(lib: Libsecret): void {
+  const own = signalContexts.get(lib.ffi.name);
+  if (own) for (let i = 0; i < 256 && lib.g_main_context_iteration(own, 0); i++);
   for (let i = 0; i < 256 && lib.g_main_context_iteration(null, 0); i++);
+}
+
+/** This module's main context for `lib`'s provider, created on first use and kept. */
+function signalContext(lib: Libsecret): Pointer {
+  let context = signalContexts.get(lib.ffi.name);
+  if (!context) {
+    context = lib.g_main_context_new();
+    signalContexts.set(lib.ffi.name, context);
+  }
+  return context;
 }
 
 /**
@@ -235,17 +253,25 @@ function* openSession(context: FlowContext): Flow<Session> {
     lib.g_object_unref(connection);
     return raced;
   }
-  // Called on the main thread (flows run there; only their C calls go to workers), so the
-  // callback is queued on the global default main context that drainSignals() iterates.
+  // A subscription's callback runs on the thread-default main context of the subscribing
+  // thread: made ours here (flows run on the JS thread; only their C calls go elsewhere), so
+  // only drainSignals() dispatches it.
   const watchId = nextWatchId++;
   const subscribe = (interfaceName: string, member: string | null, path: string | null): number =>
     lib.g_dbus_connection_signal_subscribe(
       connection, owner, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
       signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
     );
-  const subscriptions = lib.ffi.name !== "koffi"
-    ? []
-    : [subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH)];
+  let subscriptions: number[] = [];
+  if (lib.ffi.name === "koffi") {
+    const own = signalContext(lib);
+    lib.g_main_context_push_thread_default(own);
+    try {
+      subscriptions = [subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH)];
+    } finally {
+      lib.g_main_context_pop_thread_default(own);
+    }
+  }
   const session: Session = {
     connection,
     service,

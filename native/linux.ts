@@ -154,7 +154,6 @@ const DEFAULT_SYNC_TIMEOUT_MS = 2000;
 /** How often a flow retries when an item vanishes under it (another process deleted it). */
 const MAX_ATTEMPTS = 3;
 
-
 /**
  * Creates the Linux keyring store (freedesktop Secret Service through
  * libsecret) on the FFI provider of this runtime. Creating it loads nothing;

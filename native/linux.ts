@@ -116,7 +116,7 @@ import { KeyringError } from "../src/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../src/keyring-store.ts";
 import { type Flow, runAsync, runSync } from "../src/_flow.ts";
 import { inspectSymbol } from "../src/_redact.ts";
-import { bindLibsecret } from "./_libsecret-bindings.ts";
+import { bindLibsecret, type Libsecret } from "./_libsecret-bindings.ts";
 import type { FfiOptions, FfiProviderName } from "./ffi/index.ts";
 import { FIX, keyringError } from "./_libsecret-errors.ts";
 import { checkName, encodeSecret, entryKey, pickItem } from "./_libsecret-layout.ts";
@@ -209,6 +209,8 @@ class LibsecretKeyringStore implements KeyringStore {
   readonly #timeoutMs: number;
   readonly #roundTripMs: number;
   readonly #ffi: FfiProviderName | undefined;
+  /** The bound libsecret, once loaded: resolving the provider reads the environment, once is enough. */
+  #lib: Libsecret | undefined;
 
   constructor(timeoutMs: number, roundTripMs: number, ffi: FfiProviderName | undefined) {
     this.#timeoutMs = timeoutMs;
@@ -269,7 +271,7 @@ class LibsecretKeyringStore implements KeyringStore {
   }
 
   #runSync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): T {
-    const lib = bindLibsecret({ ffi: this.#ffi });
+    const lib = (this.#lib ??= bindLibsecret({ ffi: this.#ffi }));
     try {
       return runSync(makeFlow({ lib, cancellable: null, roundTripMs: this.#roundTripMs }));
     } catch (error) {
@@ -285,7 +287,7 @@ class LibsecretKeyringStore implements KeyringStore {
    * cannot interrupt a call, so each round trip is bounded by the deadline too.
    */
   async #runAsync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): Promise<T> {
-    const lib = bindLibsecret({ ffi: this.#ffi });
+    const lib = (this.#lib ??= bindLibsecret({ ffi: this.#ffi }));
     const cancellable = lib.g_cancellable_new();
     const roundTripMs = lib.ffi.offThread ? this.#roundTripMs : Math.min(this.#roundTripMs, this.#timeoutMs);
     const done = runAsync(makeFlow({ lib, cancellable, roundTripMs })).catch((error: unknown) => {

@@ -1,17 +1,22 @@
 /**
  * The Secret Service operations of the Linux backend, one D-Bus round trip
  * each, written as flow steps (see `src/_flow.ts`), and the small FFI helpers
- * they share: GError and string decoding, attribute tables.
+ * they share: GError and string decoding, attribute tables, all on the FFI
+ * provider interface (`ffi/`), so that they run on koffi, `Deno.dlopen` and
+ * `bun:ffi` alike.
  *
  * Every blocking C call is a {@linkcode call} step: run directly by the sync
- * methods, or with koffi's `.async` on a worker thread (with the call's
- * `GCancellable`) by the async ones. Everything else here never blocks.
+ * methods, or with the provider's `.async` by the async ones (with the
+ * call's `GCancellable`): on a koffi worker thread or Deno's blocking pool;
+ * on bun:ffi, which cannot leave the main thread, synchronously. Everything
+ * else here never blocks.
  *
  * @module
  */
 import type { KeyringError } from "../src/keyring-error.ts";
 import { type Flow, io, type Step } from "../src/_flow.ts";
-import type { CFunction, Libsecret, Pointer } from "./_libsecret-ffi.ts";
+import type { Libsecret } from "./_libsecret-bindings.ts";
+import { POINTER_SIZE, type Pointer as FfiPointer } from "./ffi/index.ts";
 import {
   FIX,
   type GErrorInfo,
@@ -22,6 +27,9 @@ import {
   staleSessionError,
 } from "./_libsecret-errors.ts";
 import { CONTENT_TYPE, createAttributes, decodeSecret, DEFAULT_COLLECTION, itemLabel, lookupAttributes } from "./_libsecret-layout.ts";
+
+/** A C pointer, or `null` for NULL (the provider's opaque pointer). */
+export type Pointer = FfiPointer | null;
 
 /** The state a flow runs with. */
 export interface FlowContext {
@@ -35,9 +43,9 @@ export interface FlowContext {
 /** What the operations need of an open session. */
 export interface Connected {
   /** `GDBusConnection *` (the process's shared session bus connection). */
-  readonly connection: bigint;
+  readonly connection: FfiPointer;
   /** `SecretService *`, with an open (DH-encrypted) session. */
-  readonly service: bigint;
+  readonly service: FfiPointer;
   /** The daemon's unique bus name; raw calls go there, so they fail instead of reaching a restarted daemon. */
   readonly owner: string;
 }
@@ -55,9 +63,9 @@ export function* search(
 ): Flow<{ unlocked: string[]; locked: string[] }> {
   const { lib } = context;
   const attributes = attributeTable(lib, lookupAttributes(service, account));
-  const unlocked: [Pointer] = [null];
-  const locked: [Pointer] = [null];
-  const error: [Pointer] = [null];
+  const unlocked = new BigUint64Array(1);
+  const locked = new BigUint64Array(1);
+  const error = new BigUint64Array(1);
   try {
     yield* io(call<number>(
       lib.secret_service_search_for_dbus_paths_sync,
@@ -66,7 +74,7 @@ export function* search(
   } finally {
     lib.g_hash_table_unref(attributes);
   }
-  const result = { unlocked: takeStrv(lib, unlocked[0]), locked: takeStrv(lib, locked[0]) };
+  const result = { unlocked: takeStrv(lib, lib.ffi.readPointer(unlocked)), locked: takeStrv(lib, lib.ffi.readPointer(locked)) };
   throwGError(lib, error, "searching the keyring");
   return result;
 }
@@ -88,7 +96,7 @@ function* callItem(
   what: string,
 ): Flow<Pointer> {
   const { lib } = context;
-  const error: [Pointer] = [null];
+  const error = new BigUint64Array(1);
   const reply = yield* io(call<Pointer>(
     lib.g_dbus_connection_call_sync,
     session.connection, session.owner, path, ITEM_INTERFACE, method,
@@ -112,7 +120,7 @@ export function* getSecret(context: FlowContext, session: Connected, path: strin
   const what = "reading the keyring entry";
   const sessionPath = lib.secret_service_get_session_dbus_path(session.service) as string | null;
   if (!sessionPath) throw staleSessionError(what, "no open Secret Service session");
-  const parameters = lib.g_variant_new_tuple([lib.g_variant_new_object_path(sessionPath)], 1) as Pointer;
+  const parameters = lib.g_variant_new_tuple(pointerArray(lib, lib.g_variant_new_object_path(sessionPath)), 1);
   const reply = yield* callItem(context, session, path, "GetSecret", parameters, what);
   if (!reply) return undefined;
   let value: Pointer;
@@ -125,12 +133,12 @@ export function* getSecret(context: FlowContext, session: Connected, path: strin
   }
   if (!value) throw staleSessionError(what, "the secret could not be decrypted with this session");
   try {
-    const length: [number | bigint] = [0];
-    const data = lib.secret_value_get(value, length) as Pointer;
+    const length = new BigUint64Array(1);
+    const data = lib.secret_value_get(value, length);
     const size = Number(length[0]);
     if (!data || size === 0) return "";
-    // A copy (koffi.view's external buffers were measured to hold memory), wiped once decoded.
-    const bytes = lib.koffi.decode(data, "uint8_t", size) as Uint8Array;
+    // A copy, wiped once decoded.
+    const bytes = lib.ffi.readBytes(data, size);
     try {
       return decodeSecret(bytes);
     } finally {
@@ -153,7 +161,7 @@ export function* setSecret(context: FlowContext, session: Connected, path: strin
     lib.secret_value_unref(value);
   }
   if (!secret) throw staleSessionError(what, "no open Secret Service session");
-  const reply = yield* callItem(context, session, path, "SetSecret", lib.g_variant_new_tuple([secret], 1) as Pointer, what);
+  const reply = yield* callItem(context, session, path, "SetSecret", lib.g_variant_new_tuple(pointerArray(lib, secret), 1), what);
   if (!reply) return false;
   lib.g_variant_unref(reply);
   return true;
@@ -179,7 +187,7 @@ export function* createItem(context: FlowContext, session: Connected, service: s
   const what = "saving the keyring entry";
   const attributes = attributeTable(lib, createAttributes(service, account));
   const value = lib.secret_value_new(bytes, bytes.length, CONTENT_TYPE) as Pointer;
-  const error: [Pointer] = [null];
+  const error = new BigUint64Array(1);
   try {
     yield* io(call<number>(
       lib.secret_service_store_sync,
@@ -208,7 +216,7 @@ export function* createItem(context: FlowContext, session: Connected, service: s
 /** Whether the `default` alias points at a collection, and whether it is locked (`ReadAlias`, then the collection's properties). */
 export function* defaultCollectionState(context: FlowContext, session: Connected): Flow<"unlocked" | "locked" | "missing"> {
   const { lib } = context;
-  const error: [Pointer] = [null];
+  const error = new BigUint64Array(1);
   const collection = yield* io(call<Pointer>(
     lib.secret_collection_for_alias_sync, session.service, DEFAULT_COLLECTION, SECRET_COLLECTION_NONE, context.cancellable, error,
   ));
@@ -231,56 +239,72 @@ export function* requireUnlockedDefaultCollection(context: FlowContext, session:
 // ---------------------------------------------------------------------------
 // Small FFI helpers
 
-/** A C call as a flow step: direct for runSync, on a koffi worker thread for runAsync. */
-export function call<R>(fn: CFunction, ...args: unknown[]): Step<R> {
+/** Any declared C function; the flows pass the arguments `_libsecret-bindings.ts` declares. */
+// deno-lint-ignore no-explicit-any
+type AnyNativeFunction = ((...args: any[]) => unknown) & { async(...args: any[]): Promise<unknown> };
+
+/**
+ * A C call as a flow step: direct for runSync; for runAsync, the provider's
+ * `.async` (off the main thread, except on bun:ffi where it blocks it).
+ */
+export function call<R>(fn: AnyNativeFunction, ...args: unknown[]): Step<R> {
   return {
     sync: () => fn(...args) as R,
-    async: () =>
-      new Promise<R>((resolve, reject) => {
-        fn.async(...args, (error: unknown, result: R) => (error ? reject(error) : resolve(result)));
-      }),
+    async: () => fn.async(...args) as Promise<R>,
   };
 }
 
+/** A C array of pointers (`GVariant **children`), as a buffer argument. */
+function pointerArray(lib: Libsecret, ...pointers: Pointer[]): BigUint64Array {
+  return BigUint64Array.from(pointers, (pointer) => lib.ffi.address(pointer));
+}
+
 /** `GHashTable<char *, char *>` owning copies of the attributes. */
-export function attributeTable(lib: Libsecret, attributes: Record<string, string>): bigint {
-  const table = lib.g_hash_table_new_full(lib.strHash, lib.strEqual, lib.free, lib.free) as bigint;
+export function attributeTable(lib: Libsecret, attributes: Record<string, string>): FfiPointer {
+  const table = lib.g_hash_table_new_full(lib.strHash, lib.strEqual, lib.free, lib.free);
+  if (table === null) throw new RangeError("g_hash_table_new_full returned NULL");
   for (const [name, value] of Object.entries(attributes)) {
     lib.g_hash_table_insert(table, lib.g_strdup(name), lib.g_strdup(value));
   }
   return table;
 }
 
-/** Decodes and frees a `GError *` out-parameter. */
-export function takeGError(lib: Libsecret, out: [Pointer]): GErrorInfo | undefined {
-  const pointer = out[0];
-  if (!pointer) return undefined;
-  out[0] = null;
+/**
+ * Decodes and frees a `GError *` out-parameter, and sets it back to NULL
+ * (glib wants `*error == NULL` on entry; call sites reuse one buffer).
+ */
+export function takeGError(lib: Libsecret, out: BigUint64Array): GErrorInfo | undefined {
+  const pointer = lib.ffi.readPointer(out);
+  if (pointer === null) return undefined;
+  out[0] = 0n;
   try {
-    const raw = lib.koffi.decode(pointer, lib.GError) as { domain: number; code: number; message: string | null };
-    const domain = (lib.g_quark_to_string(raw.domain) as string | null) ?? `quark-${raw.domain}`;
-    return { domain, code: raw.code, message: raw.message ?? "" };
+    // struct GError { GQuark domain; gint code; gchar *message; }
+    const fields = lib.ffi.view(pointer, 8);
+    const domainQuark = fields.getUint32(0, true);
+    const code = fields.getInt32(4, true);
+    const message = lib.ffi.readPointer(pointer, 8);
+    const domain = lib.g_quark_to_string(domainQuark) ?? `quark-${domainQuark}`;
+    return { domain, code, message: message === null ? "" : lib.ffi.readCString(message) };
   } finally {
     lib.g_error_free(pointer);
   }
 }
 
 /** Throws the {@linkcode KeyringError} for a `GError *` out-parameter, if it is set (and frees it). */
-export function throwGError(lib: Libsecret, out: [Pointer], what: string): void {
+export function throwGError(lib: Libsecret, out: BigUint64Array, what: string): void {
   const gerror = takeGError(lib, out);
   if (gerror !== undefined) throw keyringErrorFromGError(gerror, what);
 }
 
 /** Decodes and frees a `gchar **` (NULL-terminated) out-parameter. */
 export function takeStrv(lib: Libsecret, pointer: Pointer): string[] {
-  if (!pointer) return [];
+  if (pointer === null) return [];
   const strings: string[] = [];
-  const size = lib.koffi.sizeof("void *") as number;
   try {
     for (let index = 0; ; index++) {
-      const item = lib.koffi.decode(pointer, index * size, "const char *") as string | null;
+      const item = lib.ffi.readPointer(pointer, index * POINTER_SIZE);
       if (item === null) break;
-      strings.push(item);
+      strings.push(lib.ffi.readCString(item));
     }
   } finally {
     lib.g_strfreev(pointer);
@@ -290,9 +314,9 @@ export function takeStrv(lib: Libsecret, pointer: Pointer): string[] {
 
 /** Decodes and frees a `gchar *` returned with ownership. */
 export function takeString(lib: Libsecret, pointer: Pointer): string | null {
-  if (!pointer) return null;
+  if (pointer === null) return null;
   try {
-    return lib.koffi.decode(pointer, "char", -1) as string; // the NUL-terminated string at `pointer`
+    return lib.ffi.readCString(pointer);
   } finally {
     lib.g_free(pointer);
   }

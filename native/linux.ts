@@ -1,8 +1,17 @@
 /**
  * The Linux keyring backend: the freedesktop Secret Service (gnome-keyring,
  * KeePassXC, KWallet's ksecretd) reached by calling `libsecret-1.so.0` and
- * glib directly through koffi. No addon, no compiler, no `secret-tool`
- * subprocess. Nothing is loaded until the first call.
+ * glib directly, through the FFI provider interface (`ffi/`): koffi on Node,
+ * `Deno.dlopen` on Deno, `bun:ffi` on Bun, or the provider named by the `ffi`
+ * option / `AUTHKEEP_FFI`. No addon, no compiler, no `secret-tool`
+ * subprocess; on Bun and Deno nothing from npm. Nothing is loaded until the
+ * first call.
+ *
+ * The parts: `_libsecret-layout.ts` (the item layout, pure),
+ * `_libsecret-errors.ts` (GError → KeyringError, pure),
+ * `_libsecret-bindings.ts` (the C declarations), `_libsecret-calls.ts` (one
+ * D-Bus call each) and `_libsecret-session.ts` (the connection, remembered
+ * items and signals).
  *
  * ## Item layout (exact mapping)
  *
@@ -47,10 +56,17 @@
  *
  * ## Time bounds
  *
- * - Async methods run each blocking libsecret/GDBus call on a koffi worker thread
+ * - Async methods run each blocking libsecret call off the main thread (a
+ *   koffi worker thread, or Deno's blocking pool with `nonblocking: true`)
  *   with a `GCancellable` that is cancelled at the deadline (`timeoutMs`,
  *   default 5000): the promise rejects then, and the event loop keeps running.
  *   A save that times out may or may not have reached the daemon.
+ * - **On bun:ffi** (the default on Bun) no call can leave the main thread: an
+ *   async method runs its calls synchronously and blocks the event loop, and
+ *   the deadline timer can only fire after they return. There each D-Bus round
+ *   trip of an async call is bounded by `min(timeoutMs, syncTimeoutMs)`
+ *   instead, the explicit bound. Set `AUTHKEEP_FFI=koffi` (koffi installed) on
+ *   Bun for truly asynchronous calls.
  * - Sync methods block the thread. Each D-Bus round trip gives up after
  *   `syncTimeoutMs` (default 2000, GDBus's own default is 25 s); a stuck
  *   daemon fails the first round trip, so a sync call against it returns after
@@ -70,7 +86,7 @@
  *   item is gone, the load searches again;
  * - loading or deleting a missing entry is one round trip (the search) while
  *   no collection changed (`CollectionChanged`) since the default collection
- *   was last seen unlocked; otherwise its state is read again (two more);
+ *   was last seen unlocked; otherwise its state is read again (two more).
  * - a repeated save is one round trip (`SetSecret` on that path) as long as
  *   the Secret Service announced no new item (`ItemCreated`) since the search
  *   that found that item alone; otherwise it searches again and removes any
@@ -78,6 +94,9 @@
  *   edits until they match (no new item) is only noticed at that next search,
  *   and a Secret Service that never sends `ItemCreated` (the specification
  *   requires it) would let a duplicate made by another program outlive saves.
+ *   The signals are received with koffi only (see `_libsecret-session.ts`):
+ *   on `Deno.dlopen` and `bun:ffi` every save searches first (two round trips)
+ *   and every miss reads the default collection's state (three).
  *
  * ## Why not libsecret's password API
  *
@@ -88,7 +107,8 @@
  * searches (two round trips, 1.2x `@napi-rs/keyring`'s time); and the
  * service-level `GetSecrets` they use leaks about the secret's size per call
  * in libsecret 0.20.5. The C calls used instead are listed in
- * `_libsecret-ffi.ts`, all non-variadic.
+ * `_libsecret-bindings.ts`, all non-variadic (`Deno.dlopen` and `bun:ffi`
+ * cannot call variadic functions).
  *
  * @module
  */
@@ -96,7 +116,8 @@ import { KeyringError } from "../src/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../src/keyring-store.ts";
 import { type Flow, runAsync, runSync } from "../src/_flow.ts";
 import { inspectSymbol } from "../src/_redact.ts";
-import { bindLibsecret, type Pointer } from "./_libsecret-ffi.ts";
+import { bindLibsecret, type Libsecret } from "./_libsecret-bindings.ts";
+import type { FfiOptions, FfiProviderName } from "./ffi/index.ts";
 import { FIX, keyringError } from "./_libsecret-errors.ts";
 import { checkName, encodeSecret, entryKey, pickItem } from "./_libsecret-layout.ts";
 import {
@@ -109,13 +130,13 @@ import {
 } from "./_libsecret-calls.ts";
 import { remember, requireUsableDefaultCollection, withSession } from "./_libsecret-session.ts";
 
-/** Options of {@linkcode createLinuxKeyringStore}. */
-export interface LinuxKeyringStoreOptions extends KeyringStoreOptions {
+/** Options of {@linkcode createLinuxKeyringStore}: the timeouts, and the FFI provider (`ffi`). */
+export interface LinuxKeyringStoreOptions extends KeyringStoreOptions, FfiOptions {
   /**
    * Deadline for one asynchronous call, in milliseconds. At the deadline the
    * pending libsecret call is cancelled and the promise rejects with a
    * {@linkcode KeyringError} of kind `unavailable`; the event loop keeps
-   * running meanwhile.
+   * running meanwhile (except on bun:ffi, see the module notes).
    * @default {5000}
    */
   timeoutMs?: number;
@@ -135,10 +156,11 @@ const MAX_ATTEMPTS = 3;
 
 /**
  * Creates the Linux keyring store (freedesktop Secret Service through
- * libsecret). Creating it loads nothing; koffi and libsecret are loaded on
- * the first call.
+ * libsecret) on the FFI provider of this runtime. Creating it loads nothing;
+ * the provider and libsecret are loaded on the first call.
  *
- * @param options The async deadline and the sync round-trip timeout.
+ * @param options The async deadline, the sync round-trip timeout, and the
+ * FFI provider (`ffi`, else `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} whose `backend` is `"libsecret"`.
  * @throws {RangeError} when a timeout is not a positive number (`Infinity`
  * is accepted and means about 24.8 days, the longest timer).
@@ -146,7 +168,7 @@ const MAX_ATTEMPTS = 3;
  * ```ts
  * import { createAuthStorage, createLinuxKeyringStore } from "authkeep";
  *
- * // defaultKeyringStore() returns this store on Linux.
+ * // defaultKeyringStore() returns this store on Linux; koffi on Node, Deno.dlopen on Deno, bun:ffi on Bun.
  * const keyring = createLinuxKeyringStore({ timeoutMs: 2000, syncTimeoutMs: 1000 });
  * const storage = createAuthStorage({ home: "/tmp/authkeep-example", mode: "auto", keyring });
  * console.log(await storage.load());
@@ -168,6 +190,7 @@ export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}):
   return new LibsecretKeyringStore(
     timeoutOption(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs"),
     timeoutOption(options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS, "syncTimeoutMs"),
+    options.ffi,
   );
 }
 
@@ -185,10 +208,14 @@ class LibsecretKeyringStore implements KeyringStore {
   readonly backend = "libsecret";
   readonly #timeoutMs: number;
   readonly #roundTripMs: number;
+  readonly #ffi: FfiProviderName | undefined;
+  /** The bound libsecret, once loaded: resolving the provider reads the environment, once is enough. */
+  #lib: Libsecret | undefined;
 
-  constructor(timeoutMs: number, roundTripMs: number) {
+  constructor(timeoutMs: number, roundTripMs: number, ffi: FfiProviderName | undefined) {
     this.#timeoutMs = timeoutMs;
     this.#roundTripMs = roundTripMs;
+    this.#ffi = ffi;
   }
 
   /** Reads the secret, or `null` when there is none. */
@@ -244,7 +271,7 @@ class LibsecretKeyringStore implements KeyringStore {
   }
 
   #runSync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): T {
-    const lib = bindLibsecret();
+    const lib = (this.#lib ??= bindLibsecret({ ffi: this.#ffi }));
     try {
       return runSync(makeFlow({ lib, cancellable: null, roundTripMs: this.#roundTripMs }));
     } catch (error) {
@@ -253,14 +280,17 @@ class LibsecretKeyringStore implements KeyringStore {
   }
 
   /**
-   * Runs a flow on worker threads with a cancellable that is cancelled at the
+   * Runs a flow off the main thread with a cancellable that is cancelled at the
    * deadline; the promise rejects at the deadline even if the flow needs a
    * moment more to unwind (it then frees what it holds and its result is dropped).
+   * Where the provider cannot leave the main thread (bun:ffi), the timer
+   * cannot interrupt a call, so each round trip is bounded by the deadline too.
    */
   async #runAsync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): Promise<T> {
-    const lib = bindLibsecret();
-    const cancellable = lib.g_cancellable_new() as Pointer;
-    const done = runAsync(makeFlow({ lib, cancellable, roundTripMs: this.#roundTripMs })).catch((error: unknown) => {
+    const lib = (this.#lib ??= bindLibsecret({ ffi: this.#ffi }));
+    const cancellable = lib.g_cancellable_new();
+    const roundTripMs = lib.ffi.offThread ? this.#roundTripMs : Math.min(this.#roundTripMs, this.#timeoutMs);
+    const done = runAsync(makeFlow({ lib, cancellable, roundTripMs })).catch((error: unknown) => {
       throw asKeyringError(error, what);
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -280,11 +310,12 @@ class LibsecretKeyringStore implements KeyringStore {
 
   /** Shows the backend and its timeouts; a store holds no secrets. */
   [inspectSymbol](): string {
-    return `LinuxKeyringStore { backend: 'libsecret', timeoutMs: ${this.#timeoutMs}, syncTimeoutMs: ${this.#roundTripMs} }`;
+    const ffi = this.#ffi === undefined ? "" : `, ffi: '${this.#ffi}'`;
+    return `LinuxKeyringStore { backend: 'libsecret'${ffi}, timeoutMs: ${this.#timeoutMs}, syncTimeoutMs: ${this.#roundTripMs} }`;
   }
 }
 
-/** Every failure is a KeyringError: anything else (a koffi error, say) becomes kind `failure`. */
+/** Every failure is a KeyringError: anything else (a provider's error, say) becomes kind `failure`. */
 function asKeyringError(error: unknown, what: string): KeyringError {
   if (error instanceof KeyringError) return error;
   const detail = error instanceof Error ? error.message : String(error);
@@ -293,7 +324,7 @@ function asKeyringError(error: unknown, what: string): KeyringError {
 
 // ---------------------------------------------------------------------------
 // Flows: each is written once and run by runSync (direct C calls) or runAsync
-// (the same calls through koffi's `.async`, on worker threads).
+// (the same calls through the provider's `.async`).
 
 function* loadFlow(context: FlowContext, service: string, account: string): Flow<string | null> {
   const key = entryKey(service, account);

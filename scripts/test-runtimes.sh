@@ -16,6 +16,7 @@
 #
 # Usage: bash scripts/test-runtimes.sh [RUNTIME...]   (default: all; e.g. `... bun deno+koffi`)
 # Env:   AUTHKEEP_RUNTIME_TIMEOUT  seconds per runtime (default 600)
+#        AUTHKEEP_RUNTIME_LOGS     log directory (default .ci/rt/logs; emptied first)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1 FORCE_COLOR=0 AUTHKEEP_SLOW_TESTS=0
@@ -104,28 +105,17 @@ for f in test/*.test.ts; do
 done
 bun_files=()
 for f in "${files[@]}"; do bun_files+=("./$f"); done
-# Deno runs every test file in one process. linux-ffi.test.ts (libsecret through Deno.dlopen and
-# koffi) next to linux-keyring.test.ts (libsecret through koffi) makes glib register a GType twice
-# there ("g_boxed_type_register_static: assertion 'g_type_from_name (name) == 0' failed") and the
-# run hangs; each passes alone. So that file gets a deno process of its own.
-DENO_SOLO='^linux-ffi\.test\.ts$'
-deno_files=()
-deno_solo=()
-for f in "${files[@]}"; do
-  if [[ $(basename "$f") =~ $DENO_SOLO ]]; then deno_solo+=("$f"); else deno_files+=("$f"); fi
-done
+# Deno runs every test file in one process, each in a worker of its own. That once needed a second
+# deno process for the libsecret tests: a worker's end closed its Deno.dlopen handles, libsecret
+# was unmapped and registered its GObject types again in the next file, and the run hung; and a
+# file's koffi signal subscriptions were dispatched into its disposed isolate by the next file.
+# The backend now pins the libraries it loads and dispatches its signals on a main context of its
+# own (native/_libsecret-bindings.ts, _libsecret-session.ts), so one process runs them all.
 
 # The "package" row runs this script again in this mode, under `run` (timeout, log, counts).
 if [ "${1:-}" = "--package-smoke" ]; then package_smoke; exit; fi
-# The deno rows too: two deno test processes (see DENO_SOLO), one log, both summaries counted.
-if [ "${1:-}" = "--deno" ]; then
-  "$DENO" test "${DENO_FLAGS[@]}" "${deno_files[@]}"; first=$?
-  second=0
-  if [ ${#deno_solo[@]} -gt 0 ]; then "$DENO" test "${DENO_FLAGS[@]}" "${deno_solo[@]}"; second=$?; fi
-  exit $(( first != 0 || second != 0 ))
-fi
 
-logs=.ci/rt/logs
+logs=${AUTHKEEP_RUNTIME_LOGS:-.ci/rt/logs}
 rm -rf "$logs" && mkdir -p "$logs"
 
 echo "test-runtimes: ${#files[@]} test files (slow ones run on Node 20 only)" >&2
@@ -215,9 +205,9 @@ for name in "${selected[@]}"; do
     bun+koffi)
       run bun+koffi bun env AUTHKEEP_FFI=koffi "$BUN" test "${BUN_FLAGS[@]}" "${bun_files[@]}" ;;
     deno)
-      run deno deno env AUTHKEEP_FFI=deno bash "$0" --deno ;;
+      run deno deno env AUTHKEEP_FFI=deno "$DENO" test "${DENO_FLAGS[@]}" "${files[@]}" ;;
     deno+koffi)
-      run deno+koffi deno env AUTHKEEP_FFI=koffi bash "$0" --deno ;;
+      run deno+koffi deno env AUTHKEEP_FFI=koffi "$DENO" test "${DENO_FLAGS[@]}" "${files[@]}" ;;
     package)
       run package package bash "$0" --package-smoke ;;
     *)

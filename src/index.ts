@@ -35,6 +35,7 @@ export {
   createWindowsKeyringStore,
   type LinuxKeyringStoreOptions,
   type MacosKeyringStoreOptions,
+  type WindowsKeyringStoreOptions,
 } from "./platform-keyring-stores.ts";
 export { type InjectedErrorOptions, type KeyringOperation, MemoryKeyringStore } from "./memory-keyring-store.ts";
 export type { AuthStorage } from "./auth-storage.ts";

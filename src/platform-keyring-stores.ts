@@ -3,32 +3,31 @@
  * parses none of the three native backends (about 20 modules); the one a
  * program asks for is loaded synchronously when it first creates a store.
  *
- * On Bun and Deno the Linux backend runs on the runtime's own FFI
- * (`bun:ffi`, `Deno.dlopen`; see `native/ffi/`), so it needs nothing from
- * npm; on Node it runs on koffi.
+ * Every backend runs on the FFI provider `native/ffi/` picks per runtime:
+ * koffi on Node, the runtime's own FFI on Bun and Deno (`bun:ffi`,
+ * `Deno.dlopen`), so there it needs nothing from npm. The `ffi` option (or
+ * `AUTHKEEP_FFI`) picks another.
  *
  * @module
  */
-import type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
+import type { KeyringStore } from "./keyring-store.ts";
 import type { LinuxKeyringStoreOptions } from "../native/linux.ts";
 import type { MacosKeyringStoreOptions } from "../native/macos.ts";
+import type { WindowsKeyringStoreOptions } from "../native/windows.ts";
 
-declare const Bun: unknown;
-declare const Deno: unknown;
-
-export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions };
+export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions, WindowsKeyringStoreOptions };
 
 // Sources run as .ts (Node >= 22.18, Bun, Deno); the published package as .js.
 const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 // node:module through getBuiltinModule, on first use: its ES-module import costs start-up time (see _node-builtins.ts).
 const load = (name: string): unknown =>
   process.getBuiltinModule("node:module").createRequire(import.meta.url)(`../native/${name}${extension}`);
-const ownFfi = typeof Bun !== "undefined" || typeof Deno !== "undefined";
 
 /**
  * Creates the Linux (Secret Service, libsecret) keyring store.
  *
- * @param options `timeoutMs` for async calls and `syncTimeoutMs` for each synchronous D-Bus round trip.
+ * @param options `timeoutMs` for async calls, `syncTimeoutMs` for each synchronous D-Bus round trip,
+ * and `ffi` for the FFI provider (else `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} with `backend: "libsecret"`.
  * @example Basic usage
  * ```ts
@@ -40,14 +39,14 @@ const ownFfi = typeof Bun !== "undefined" || typeof Deno !== "undefined";
  * ```
  */
 export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {
-  const backend = load(ownFfi ? "linux-ffi" : "linux") as typeof import("../native/linux.ts");
-  return backend.createLinuxKeyringStore(options);
+  return (load("linux") as typeof import("../native/linux.ts")).createLinuxKeyringStore(options);
 }
 
 /**
  * Creates the Windows Credential Manager store.
  *
- * @param options `timeoutMs` for the async methods.
+ * @param options `timeoutMs` for the async methods, and `ffi` for the FFI provider (else
+ * `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} with `backend: "windows"`.
  * @example Basic usage
  * ```ts
@@ -59,14 +58,15 @@ export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}):
  * }
  * ```
  */
-export function createWindowsKeyringStore(options: KeyringStoreOptions = {}): KeyringStore {
+export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = {}): KeyringStore {
   return (load("windows") as typeof import("../native/windows.ts")).createWindowsKeyringStore(options);
 }
 
 /**
  * Creates the macOS keychain store.
  *
- * @param options `timeoutMs` for the async methods, and library paths for the ABI stand-in tests.
+ * @param options `timeoutMs` for the async methods, `ffi` for the FFI provider (else
+ * `AUTHKEEP_FFI`, else the runtime's own), and library paths for the ABI stand-in tests.
  * @returns A {@linkcode KeyringStore} with `backend: "macos"`.
  * @example Basic usage
  * ```ts

@@ -22,6 +22,7 @@ import { FFI_PROVIDER_NAMES, type FfiProvider, type FfiProviderName } from "./pr
 export type {
   BoundSymbols,
   FfiArgType,
+  FfiArgValues,
   FfiCallbackArgType,
   FfiCallbackDef,
   FfiCallbackFunction,
@@ -31,6 +32,7 @@ export type {
   FfiProvider,
   FfiProviderName,
   FfiResultType,
+  FfiResultValue,
   FfiSymbols,
   NativeBuffer,
   NativeCallback,
@@ -161,10 +163,9 @@ export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
       backend: "ffi",
     });
   }
+  // The koffi provider loads koffi when created, so that a missing koffi fails
+  // now with its install hint (a KeyringError of kind "unavailable"), not at open().
   const provider = FACTORIES[name]();
-  // koffi loads here, so that a missing koffi fails now with its install hint
-  // (a KeyringError of kind "unavailable"), not at the first open().
-  if (name === "koffi") provider.pointerOf(new Uint8Array(1));
   loaded.set(name, provider);
   return provider;
 }

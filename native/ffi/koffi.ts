@@ -1,7 +1,8 @@
 /**
  * The koffi provider: the default on Node, and usable on Bun and Deno too
- * (`AUTHKEEP_FFI=koffi`). koffi itself is loaded on the first `open()`, not
- * when this module is imported.
+ * (`AUTHKEEP_FFI=koffi`). koffi itself is loaded when the provider is
+ * created (by the first `loadFfiProvider()` that names it), not when this
+ * module is imported.
  *
  * koffi 3 represents pointers as `bigint` (and `NULL` as `null`), so a
  * {@linkcode Pointer} here is a `bigint` and pointer arithmetic is plain
@@ -54,6 +55,8 @@ const RESULT_TYPES: Readonly<Record<FfiResultType, string>> = {
 const asPointer = (value: bigint | null): Pointer | null =>
   value === null || value === 0n ? null : (value as unknown as Pointer);
 const raw = (pointer: Pointer): bigint => pointer as unknown as bigint;
+/** koffi 3 returns NULL as `null`; a `0n` is mapped too, in case a version returns it. */
+const asPointerResult = (value: unknown): Pointer | null => (value === 0n ? null : (value as Pointer | null));
 
 /**
  * Creates the koffi provider.
@@ -72,39 +75,46 @@ const raw = (pointer: Pointer): bigint => pointer as unknown as bigint;
  * ```
  */
 export function createKoffiProvider(): FfiProvider {
-  let koffi: Koffi | undefined;
-  const k = (): Koffi => (koffi ??= loadKoffi("ffi"));
+  // Loaded now, so that a missing koffi fails at loadFfiProvider() (the first
+  // keyring call) with its install hint, a KeyringError of kind "unavailable".
+  const koffi: Koffi = loadKoffi("ffi");
 
+  /**
+   * The declared function as the interface wants it. This sits on every C
+   * call of a keyring operation, so it does only what a signature needs: a
+   * function with no `cstring` argument and a result koffi already returns in
+   * the interface's form (`void`, integers up to 32 bits, `cstring`, and
+   * pointers, which koffi 3 returns as a `bigint` or `null`) is koffi's own
+   * function, bound; the others get a NUL check or a `bigint` conversion.
+   */
   function wrap(fn: KoffiFn, def: { args: readonly FfiArgType[]; returns: FfiResultType }) {
-    const strings = def.args.map((type) => type === "cstring");
-    const hasString = strings.includes(true);
+    const stringAt = def.args.flatMap((type, i) => (type === "cstring" ? [i] : []));
+    const wide = def.returns === "i64" || def.returns === "u64";
     const check = (args: unknown[]): void => {
-      if (!hasString) return;
-      args.forEach((arg, i) => {
-        if (strings[i] && arg !== null) checkCString(arg as string);
-      });
+      for (const i of stringAt) if (args[i] !== null) checkCString(args[i] as string);
     };
-    const convert = (value: unknown): unknown => {
-      switch (def.returns) {
-        case "i64":
-        case "u64":
-          return toBigInt(value);
-        case "pointer":
-          return asPointer(value as bigint | null);
-        case "void":
-          return undefined;
-        default:
-          return value;
-      }
-    };
-    const call = (...args: unknown[]): unknown => {
-      check(args);
-      return convert(fn(...args));
-    };
+    const convert = wide ? toBigInt : def.returns === "pointer" ? asPointerResult : undefined;
+    let call: ((...args: unknown[]) => unknown) & { async?: unknown };
+    if (stringAt.length === 0 && convert === undefined) call = fn.bind(null);
+    else if (stringAt.length === 0) call = (...args: unknown[]): unknown => convert!(fn(...args));
+    else if (convert === undefined) {
+      call = (...args: unknown[]): unknown => {
+        check(args);
+        return fn(...args);
+      };
+    } else {
+      call = (...args: unknown[]): unknown => {
+        check(args);
+        return convert(fn(...args));
+      };
+    }
     call.async = (...args: unknown[]): Promise<unknown> =>
       new Promise((resolve, reject) => {
         check(args);
-        fn.async(...args, (error: unknown, value: unknown) => (error ? reject(error) : resolve(convert(value))));
+        fn.async(...args, (error: unknown, value: unknown) => {
+          if (error) reject(error);
+          else resolve(convert === undefined ? value : convert(value));
+        });
       });
     return call;
   }
@@ -113,7 +123,7 @@ export function createKoffiProvider(): FfiProvider {
     name: "koffi",
     offThread: true,
     open<const D extends FfiSymbols>(path: string, symbols: D): FfiLibrary<D> {
-      const lib = k().load(path);
+      const lib = koffi.load(path);
       try {
         const bound: Record<string, unknown> = {};
         for (const [name, def] of Object.entries(symbols)) {
@@ -135,7 +145,6 @@ export function createKoffiProvider(): FfiProvider {
       }
     },
     callback<const C extends FfiCallbackDef>(def: C, fn: FfiCallbackFunction<C>): NativeCallback {
-      const koffi = k();
       const proto = koffi.proto(RESULT_TYPES[def.returns], def.args.map((type) => ARG_TYPES[type]));
       const invoke = fn as (...args: unknown[]) => unknown;
       const address = koffi.register((...args: unknown[]) => {
@@ -151,21 +160,22 @@ export function createKoffiProvider(): FfiProvider {
       return { pointer: address as unknown as Pointer, close: () => koffi.unregister(address) };
     },
     readCString(pointer: Pointer, offset = 0): string {
-      return k().decode(raw(pointer), offset, "char", -1) as string;
+      return koffi.decode(raw(pointer), offset, "char", -1) as string;
     },
     readBytes(pointer: Pointer, length: number, offset = 0): Uint8Array {
       if (length === 0) return new Uint8Array(0);
-      return new Uint8Array(k().view(raw(pointer) + BigInt(offset), length) as ArrayBuffer).slice();
+      // A copy by decode: koffi.view's external buffers were measured to hold memory.
+      return koffi.decode(raw(pointer), offset, "uint8_t", length) as Uint8Array;
     },
     view(pointer: Pointer, byteLength: number): DataView {
-      return new DataView(k().view(raw(pointer), byteLength) as ArrayBuffer);
+      return new DataView(koffi.view(raw(pointer), byteLength) as ArrayBuffer);
     },
     readPointer(from: Pointer | NativeBuffer, offset = 0): Pointer | null {
       if (ArrayBuffer.isView(from)) return asPointer(readAddress(from, offset));
-      return asPointer(new DataView(k().view(raw(from) + BigInt(offset), 8) as ArrayBuffer).getBigUint64(0, true));
+      return asPointer(koffi.decode(raw(from), offset, "void *") as bigint | null);
     },
     address: (pointer: Pointer | null): bigint => (pointer === null ? 0n : raw(pointer)),
     fromAddress: (address: bigint): Pointer | null => asPointer(address),
-    pointerOf: (buffer: NativeBuffer): Pointer => asPointer(k().address(buffer) as bigint) as Pointer,
+    pointerOf: (buffer: NativeBuffer): Pointer => asPointer(koffi.address(buffer) as bigint) as Pointer,
   };
 }

@@ -1,10 +1,10 @@
 /**
- * The Linux backend ported onto the FFI provider interface
- * (`native/linux-ffi.ts`), against the real gnome-keyring, on every
- * provider this runtime can run: koffi everywhere, plus `Deno.dlopen` on Deno
- * and `bun:ffi` on Bun. It must behave exactly like `native/linux.ts` (the
- * koffi original): the shared conformance suite, and each store reads what
- * the other wrote (same item layout).
+ * The Linux backend (`native/linux.ts`) on every FFI provider this runtime
+ * can run, against the real gnome-keyring: koffi everywhere, plus
+ * `Deno.dlopen` on Deno and `bun:ffi` on Bun. Each provider passes the shared
+ * conformance suite; where the runtime has two, each reads and updates what
+ * the other wrote in the same process (same item layout, one libsecret).
+ * `linux-keyring.test.ts` covers the rest with the runtime's default provider.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -16,45 +16,26 @@ import process from "node:process";
 import { inspect } from "node:util";
 import { describe, test } from "node:test";
 import { KeyringError } from "../src/keyring-error.ts";
-import { createLinuxKeyringStore as createFfiStore } from "../native/linux-ffi.ts";
-import { createLinuxKeyringStore as createKoffiStore } from "../native/linux.ts";
+import { createLinuxKeyringStore as createFfiStore } from "../native/linux.ts";
 import { detectRuntime, type FfiProviderName, loadFfiProvider } from "../native/ffi/index.ts";
 import { keyringStoreConformance } from "./support/store-conformance.ts";
-import { startUnlockedKeyring } from "./support/linux-keyring.ts";
+import { searchItems, startUnlockedKeyring } from "./support/linux-keyring.ts";
 
 const runtime = detectRuntime();
 const providers: FfiProviderName[] = runtime === "node" ? ["koffi"] : [runtime, "koffi"];
 const SKIP = process.platform !== "linux"
   ? "the libsecret backend is Linux-only"
   : !process.env.DBUS_SESSION_BUS_ADDRESS
-    ? "no test keyring: run through `npm test` or `bash scripts/with-keyring.sh node --test dist/test/linux-ffi.test.js`"
+    ? "no test keyring: run through `npm test` or `bash scripts/with-keyring.sh node --test dist/test/linux-providers.test.js`"
     : false;
 
-const service = (): string => `authkeep-linux-ffi-${randomBytes(4).toString("hex")}`;
+const service = (): string => `authkeep-linux-providers-${randomBytes(4).toString("hex")}`;
 const account = (): string => `cli|${randomBytes(8).toString("hex")}`;
 
 for (const ffi of providers) {
   keyringStoreConformance(`libsecret via ${ffi}`, () => createFfiStore({ ffi }), { skip: SKIP });
 
   describe(`libsecret via ${ffi} on the real gnome-keyring`, { skip: SKIP }, () => {
-    test("reads what linux.ts (koffi) wrote, and linux.ts reads what it wrote", async () => {
-      const ported = createFfiStore({ ffi });
-      const original = createKoffiStore();
-      const [s, a] = [service(), account()];
-      try {
-        original.saveSync(s, a, '{"from":"linux.ts"}');
-        assert.equal(await ported.load(s, a), '{"from":"linux.ts"}');
-        assert.equal(ported.loadSync(s, a), '{"from":"linux.ts"}');
-        // An update in place: linux.ts must still find exactly that entry.
-        await ported.save(s, a, "é\0ü 🔑 from the port");
-        assert.equal(original.loadSync(s, a), "é\0ü 🔑 from the port");
-        assert.equal(await ported.delete(s, a), true);
-        assert.equal(original.loadSync(s, a), null);
-      } finally {
-        original.deleteSync(s, a);
-      }
-    });
-
     test("async and sync twins see each other's writes, many times over one session", async () => {
       const store = createFfiStore({ ffi });
       const [s, a] = [service(), account()];
@@ -86,6 +67,31 @@ for (const ffi of providers) {
     });
   });
 }
+
+// Two providers in one process share one libsecret (one dlopen handle, one
+// GType registry) but each has its own session: the other provider's writes
+// must be seen, and an update in place must not add a second item.
+describe("libsecret across two FFI providers in one process", { skip: SKIP || (providers.length < 2 && "one provider on Node") }, () => {
+  test(`${providers.join(" and ")} read and update each other's entries`, async () => {
+    const [own, koffi] = [createFfiStore({ ffi: providers[0] }), createFfiStore({ ffi: "koffi" })];
+    const [s, a] = [service(), account()];
+    try {
+      koffi.saveSync(s, a, '{"from":"koffi"}');
+      assert.equal(await own.load(s, a), '{"from":"koffi"}');
+      assert.equal(own.loadSync(s, a), '{"from":"koffi"}');
+      await own.save(s, a, `é\0ü 🔑 from ${providers[0]}`);
+      assert.equal(koffi.loadSync(s, a), `é\0ü 🔑 from ${providers[0]}`);
+      await koffi.save(s, a, "koffi again");
+      assert.equal(own.loadSync(s, a), "koffi again");
+      assert.equal(searchItems(s, a).unlocked.length, 1, "updated in place, not duplicated");
+      assert.equal(await own.delete(s, a), true);
+      assert.equal(await koffi.load(s, a), null);
+      assert.equal(koffi.deleteSync(s, a), false);
+    } finally {
+      koffi.deleteSync(s, a);
+    }
+  });
+});
 
 describe("libsecret via an FFI provider that cannot load", { skip: process.platform !== "linux" && "Linux-only" }, () => {
   test("is a KeyringError of kind unavailable, for the sync and the async twins", async () => {
@@ -131,6 +137,59 @@ process.stdout.write(JSON.stringify({ ...result, ticks }) + "\\n");
 process.exit(0);
 `;
 
+// Deno runs each worker (and each test file) in an isolate of its own, in one
+// process with one libsecret. Deno closes a worker's Deno.dlopen handles when
+// it ends; libsecret unmapped and loaded again registers its GObject types
+// twice and breaks ("cannot register existing type 'SecretService'"), so the
+// backend pins the libraries it loads. And a worker's signal subscriptions
+// (koffi) outlive it: a later worker's save makes the daemon send ItemCreated
+// to them, which must never be dispatched into the ended worker's isolate
+// (Deno panicked: "attempt to access Handle hosted by disposed Isolate").
+const WORKER = `
+const { createLinuxKeyringStore } = await import(self.name);
+const store = createLinuxKeyringStore();
+const account = "cli|" + crypto.randomUUID();
+const missing = await store.load("authkeep-ffi-workers", account);
+await store.save("authkeep-ffi-workers", account, "v");
+const found = store.loadSync("authkeep-ffi-workers", account);
+const deleted = await store.delete("authkeep-ffi-workers", account);
+self.postMessage(JSON.stringify([missing, found, deleted]));
+`;
+const WORKERS = `
+const [moduleUrl, workerUrl] = Deno.args;
+for (let i = 0; i < 3; i++) {
+  const worker = new Worker(workerUrl, { type: "module", name: moduleUrl });
+  const answer = await new Promise((resolve, reject) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.onerror = (event) => { event.preventDefault(); reject(new Error(event.message)); };
+  });
+  worker.terminate();
+  console.log("worker " + i + " " + answer);
+}
+`;
+
+describe("libsecret in one Deno worker after another", { skip: SKIP || (runtime !== "deno" && "Deno workers") }, () => {
+  for (const ffi of providers) test(`${ffi}: each worker loads, saves and deletes, with no GObject type registered twice`, { timeout: 60_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "authkeep-ffi-workers-"));
+    try {
+      writeFileSync(join(dir, "worker.mjs"), WORKER);
+      writeFileSync(join(dir, "main.mjs"), WORKERS);
+      const moduleUrl = new URL(`../native/linux${ext}`, import.meta.url).href;
+      const workerUrl = new URL(`file://${join(dir, "worker.mjs")}`).href;
+      const result = spawnSync(process.execPath, ["run", "--no-check", "-A", join(dir, "main.mjs"), moduleUrl, workerUrl], {
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", AUTHKEEP_FFI: ffi },
+        timeout: 50_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(result.stdout.trim().split("\n"), [0, 1, 2].map((i) => `worker ${i} [null,"v",true]`));
+      assert.doesNotMatch(result.stderr, /GLib|register/, result.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("libsecret via the FFI providers with a stopped daemon", { skip: BOUND_SKIP }, () => {
   for (const ffi of providers) {
     test(`${ffi}: an async load rejects with kind unavailable at its deadline, not after syncTimeoutMs`, { timeout: 60_000 }, async () => {
@@ -138,7 +197,7 @@ describe("libsecret via the FFI providers with a stopped daemon", { skip: BOUND_
       const dir = mkdtempSync(join(tmpdir(), "authkeep-ffi-bound-"));
       const script = join(dir, "child.mjs");
       writeFileSync(script, CHILD);
-      const moduleUrl = new URL(`../native/linux-ffi${ext}`, import.meta.url).href;
+      const moduleUrl = new URL(`../native/linux${ext}`, import.meta.url).href;
       const args = runtime === "deno" ? ["run", "--no-check", "-A", script, moduleUrl, ffi] : [script, moduleUrl, ffi];
       const child = spawn(process.execPath, args, { env: { ...keyring.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";

@@ -2,7 +2,10 @@
  * The C functions of the Linux backend (libsecret-1 and the glib, gio and
  * gobject helpers it needs), declared once per FFI provider through
  * `native/ffi/`, so that the same backend runs on koffi, `Deno.dlopen` and
- * `bun:ffi`. The port of `_libsecret-ffi.ts` (see `ffi/PORTING.md`).
+ * `bun:ffi`. The set is small on purpose and has no variadic function, which
+ * `Deno.dlopen` and `bun:ffi` cannot call (nor koffi's `.async`). Every
+ * function that can block on D-Bus takes a `GCancellable` and is called with
+ * `.async` by the async methods; the others never block.
  *
  * @module
  */
@@ -16,6 +19,7 @@ import {
   loadFfiProvider,
   type Pointer,
 } from "./ffi/index.ts";
+import { pinLoadedLibraries } from "./ffi/_pin.ts";
 
 const GLIB = {
   g_hash_table_new_full: { args: ["pointer", "pointer", "pointer", "pointer"], returns: "pointer" },
@@ -32,6 +36,9 @@ const GLIB = {
   g_variant_get_string: { args: ["pointer", "buffer"], returns: "cstring" },
   g_variant_unref: { args: ["pointer"], returns: "void" },
   g_main_context_iteration: { args: ["pointer", "i32"], returns: "i32" },
+  g_main_context_new: { args: [], returns: "pointer" },
+  g_main_context_push_thread_default: { args: ["pointer"], returns: "void" },
+  g_main_context_pop_thread_default: { args: ["pointer"], returns: "void" },
 } as const satisfies FfiSymbols;
 
 const GOBJECT = {
@@ -95,7 +102,7 @@ type Functions = FfiLibrary<typeof GLIB>["symbols"]
   & FfiLibrary<typeof SECRET>["symbols"];
 
 /** The bound functions, named after their C symbols, and the provider they run on. */
-export interface LibsecretFfi extends Functions {
+export interface Libsecret extends Functions {
   /** The FFI provider: memory access, and whether `.async` leaves the main thread. */
   readonly ffi: FfiProvider;
   /** The `GType` of `SecretService`, for `secret_service_open_sync`. */
@@ -106,7 +113,7 @@ export interface LibsecretFfi extends Functions {
   readonly free: Pointer;
 }
 
-const bound = new Map<FfiProviderName, LibsecretFfi>();
+const bound = new Map<FfiProviderName, Libsecret>();
 const failures = new Map<FfiProviderName, KeyringError>();
 
 /**
@@ -117,14 +124,14 @@ const failures = new Map<FfiProviderName, KeyringError>();
  * cannot be loaded, saying what to install.
  * @example
  * ```ts
- * import { bindLibsecretFfi } from "./node_modules/authkeep/native/_linux-ffi-bindings.ts";
+ * import { bindLibsecret } from "./node_modules/authkeep/native/_libsecret-bindings.ts";
  *
- * const lib = bindLibsecretFfi({});
+ * const lib = bindLibsecret({});
  * console.log(lib.ffi.name, typeof lib.secretServiceType); // "koffi" "bigint" on Node
  * ```
  */
-export function bindLibsecretFfi(options: FfiOptions): LibsecretFfi {
-  const ffi = loadFfiProvider(options);
+export function bindLibsecret(options: FfiOptions): Libsecret {
+  const ffi = loadProvider(options);
   const cached = bound.get(ffi.name);
   if (cached !== undefined) return cached;
   const failed = failures.get(ffi.name);
@@ -144,11 +151,24 @@ export function bindLibsecretFfi(options: FfiOptions): LibsecretFfi {
   }
 }
 
-function open<const D extends FfiSymbols>(ffi: FfiProvider, names: readonly string[], symbols: D): FfiLibrary<D> {
+/** The FFI provider; its `unavailable` error (koffi missing, say) reported as this backend's. */
+function loadProvider(options: FfiOptions): FfiProvider {
+  try {
+    return loadFfiProvider(options);
+  } catch (error) {
+    if (!(error instanceof KeyringError) || error.backend === "libsecret") throw error;
+    throw new KeyringError(error.message, { kind: error.kind, backend: "libsecret", code: error.code, cause: error.cause ?? error });
+  }
+}
+
+/** Opens the first of `names` that loads; `opened` collects the name that did. */
+function open<const D extends FfiSymbols>(ffi: FfiProvider, names: readonly string[], symbols: D, opened: string[]): FfiLibrary<D> {
   let first: unknown;
   for (const name of names) {
     try {
-      return ffi.open(name, symbols);
+      const library = ffi.open(name, symbols);
+      opened.push(name);
+      return library;
     } catch (error) {
       first ??= error;
     }
@@ -156,12 +176,16 @@ function open<const D extends FfiSymbols>(ffi: FfiProvider, names: readonly stri
   throw first;
 }
 
-function declare(ffi: FfiProvider): LibsecretFfi {
+function declare(ffi: FfiProvider): Libsecret {
+  const opened: string[] = [];
   // libsecret first: its absence is the likely failure, and it pulls in glib.
-  const secret = open(ffi, LIBSECRET_NAMES, SECRET);
-  const glib = open(ffi, GLIB_NAMES, GLIB);
-  const gobject = open(ffi, GOBJECT_NAMES, GOBJECT);
-  const gio = open(ffi, GIO_NAMES, GIO);
+  const secret = open(ffi, LIBSECRET_NAMES, SECRET, opened);
+  const glib = open(ffi, GLIB_NAMES, GLIB, opened);
+  const gobject = open(ffi, GOBJECT_NAMES, GOBJECT, opened);
+  const gio = open(ffi, GIO_NAMES, GIO, opened);
+  // They register GObject types: unmapped (a Deno worker ending) and loaded
+  // again, they would register them twice and break. Kept mapped instead.
+  pinLoadedLibraries(ffi, opened);
   return {
     ffi,
     ...glib.symbols,

@@ -25,7 +25,7 @@ import { KeyringError } from "../src/keyring-error.ts";
 import type { Flow, Step } from "../src/_flow.ts";
 import type { FfiArgType, NativeFunction } from "./ffi/index.ts";
 // Not re-exported by ffi/index.ts: the argument list a declared function takes.
-import type { FfiArgValues } from "./ffi/provider.ts";
+import type { FfiArgValues } from "./ffi/index.ts";
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -16,7 +16,7 @@
 #
 # Usage: bash scripts/test-runtimes.sh [RUNTIME...]   (default: all; e.g. `... bun deno+koffi`)
 # Env:   AUTHKEEP_RUNTIME_TIMEOUT  seconds per runtime (default 600)
-#        AUTHKEEP_RUNTIME_LOGS     log directory (default .ci/rt/logs; emptied first)
+#        AUTHKEEP_RUNTIME_LOGS     log directory (default .cache/rt-logs; emptied first)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1 FORCE_COLOR=0 AUTHKEEP_SLOW_TESTS=0
@@ -25,7 +25,7 @@ unset NODE_EXTRA_CA_CERTS
 
 # Basenames of the slow tests (extended regex). Kept here so the matrix stays fast even for a
 # file that does not check AUTHKEEP_SLOW_TESTS yet.
-SLOW='^(crash-safety|concurrent-access|concurrency|refresh-storm|refresh-lock|windows-.*|wine-.*|package|cli.*|doc-examples|tour)\.test\.ts$'
+SLOW='^(crash-safety|concurrent-access|concurrency|refresh-storm|refresh-lock|windows-credential-manager|wine-.*|package|cli.*|doc-examples|tour)\.test\.ts$'
 ALL_RUNTIMES=(node22 node24 node26 bun bun+koffi deno deno+koffi package)
 TIMEOUT=${AUTHKEEP_RUNTIME_TIMEOUT:-600}
 # bun test stops any test after 5 s by default (Node and Deno have no default timeout), which a
@@ -35,7 +35,8 @@ BUN_FLAGS=(--timeout=300000)
 DENO_FLAGS=(--no-check --allow-ffi --allow-read --allow-write --allow-env --allow-run --allow-net --allow-sys)
 
 eval "$(bash scripts/runtimes.sh)" || { echo "test-runtimes: could not install the runtimes"; echo "0 passed, 1 failed"; exit 1; }
-[ -f dist/src/index.js ] || npx tsc -p tsconfig.json >/dev/null || true
+# The package row packs the bundle (npm run build: tsc, then scripts/bundle.ts).
+[ -f dist/bundle/src/index.js ] || npm run build --silent >/dev/null || true
 
 # The package as Deno and Bun users import it: packed, installed into a fresh project.
 package_smoke() {
@@ -115,7 +116,7 @@ for f in "${files[@]}"; do bun_files+=("./$f"); done
 # The "package" row runs this script again in this mode, under `run` (timeout, log, counts).
 if [ "${1:-}" = "--package-smoke" ]; then package_smoke; exit; fi
 
-logs=${AUTHKEEP_RUNTIME_LOGS:-.ci/rt/logs}
+logs=${AUTHKEEP_RUNTIME_LOGS:-.cache/rt-logs}
 rm -rf "$logs" && mkdir -p "$logs"
 
 echo "test-runtimes: ${#files[@]} test files (slow ones run on Node 20 only)" >&2

@@ -14,11 +14,11 @@ import {
   type FfiLibrary,
   type FfiOptions,
   type FfiProvider,
-  type FfiProviderName,
   type FfiSymbols,
   loadFfiProvider,
   type Pointer,
 } from "./ffi/index.ts";
+import { memoizePerProvider } from "./ffi/_bindings-cache.ts";
 import { pinLoadedLibraries } from "./ffi/_pin.ts";
 
 const GLIB = {
@@ -113,8 +113,17 @@ export interface Libsecret extends Functions {
   readonly free: Pointer;
 }
 
-const bound = new Map<FfiProviderName, Libsecret>();
-const failures = new Map<FfiProviderName, KeyringError>();
+const bindOnProvider = memoizePerProvider((ffi): Libsecret => {
+  try {
+    return declare(ffi);
+  } catch (error) {
+    throw new KeyringError(
+      "the Linux keyring needs libsecret, which could not be loaded; install it with `apt-get install libsecret-1-0` " +
+        "(Fedora: `dnf install libsecret`, Arch: `pacman -S libsecret`), or use the file store",
+      { kind: "unavailable", backend: "libsecret", cause: error },
+    );
+  }
+});
 
 /**
  * Loads the FFI provider, libsecret and glib, and declares the functions;
@@ -131,24 +140,7 @@ const failures = new Map<FfiProviderName, KeyringError>();
  * ```
  */
 export function bindLibsecret(options: FfiOptions): Libsecret {
-  const ffi = loadProvider(options);
-  const cached = bound.get(ffi.name);
-  if (cached !== undefined) return cached;
-  const failed = failures.get(ffi.name);
-  if (failed !== undefined) throw failed;
-  try {
-    const lib = declare(ffi);
-    bound.set(ffi.name, lib);
-    return lib;
-  } catch (error) {
-    const failure = new KeyringError(
-      "the Linux keyring needs libsecret, which could not be loaded; install it with `apt-get install libsecret-1-0` " +
-        "(Fedora: `dnf install libsecret`, Arch: `pacman -S libsecret`), or use the file store",
-      { kind: "unavailable", backend: "libsecret", cause: error },
-    );
-    failures.set(ffi.name, failure);
-    throw failure;
-  }
+  return bindOnProvider(loadProvider(options));
 }
 
 /** The FFI provider; its `unavailable` error (koffi missing, say) reported as this backend's. */

@@ -9,11 +9,11 @@
  * @module
  */
 import { KeyringError } from "../src/keyring-error.ts";
+import { memoizePerProvider } from "./ffi/_bindings-cache.ts";
 import {
   type BoundSymbols,
   type FfiOptions,
   type FfiProvider,
-  type FfiProviderName,
   type FfiSymbols,
   loadFfiProvider,
 } from "./ffi/index.ts";
@@ -44,9 +44,6 @@ export interface CredentialApi extends BoundSymbols<typeof ADVAPI32>, BoundSymbo
   readonly ffi: FfiProvider;
 }
 
-const bound = new Map<FfiProviderName, CredentialApi>();
-const failures = new Map<FfiProviderName, KeyringError>();
-
 /**
  * Loads the FFI provider, advapi32 and kernel32, and declares the functions;
  * memoised per provider, since two stores in one process may use different
@@ -66,24 +63,19 @@ const failures = new Map<FfiProviderName, KeyringError>();
  * ```
  */
 export function bindCredentialApi(options: FfiOptions): CredentialApi {
-  const ffi = loadFfiProvider(options);
-  const cached = bound.get(ffi.name);
-  if (cached !== undefined) return cached;
-  const failed = failures.get(ffi.name);
-  if (failed !== undefined) throw failed;
+  return bindOnProvider(loadFfiProvider(options));
+}
+
+const bindOnProvider = memoizePerProvider((ffi): CredentialApi => {
   try {
     const advapi32 = ffi.open("advapi32.dll", ADVAPI32);
     const kernel32 = ffi.open("kernel32.dll", KERNEL32);
-    const api: CredentialApi = { ffi, ...advapi32.symbols, ...kernel32.symbols };
-    bound.set(ffi.name, api);
-    return api;
+    return { ffi, ...advapi32.symbols, ...kernel32.symbols };
   } catch (error) {
-    const failure = new KeyringError(`cannot load advapi32.dll through the ${ffi.name} FFI provider`, {
+    throw new KeyringError(`cannot load advapi32.dll through the ${ffi.name} FFI provider`, {
       kind: "unavailable",
       backend: "windows",
       cause: error,
     });
-    failures.set(ffi.name, failure);
-    throw failure;
   }
-}
+});

@@ -70,28 +70,28 @@ for (const spec of process.argv.slice(2)) {
   }
 }
 // The runtime's own FFI from the installed package, with koffi NOT installed (--omit=optional):
-// Bun and Deno need nothing from npm. Deep path on purpose: the provider is not a public export.
-const ffiIndex = new URL("./node_modules/authkeep/dist/native/ffi/index.js", import.meta.url).href;
+// Bun and Deno need nothing from npm. Through the public API, against the real keyring this
+// script started: a missing entry reads as null; asking for koffi is refused as unavailable.
 try {
-  const { loadFfiProvider } = await import(ffiIndex);
-  const ffi = loadFfiProvider();
-  const libc = ffi.open(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6", { getpid: { args: [], returns: "i32" } });
-  if (ffi.name !== runtime || libc.symbols.getpid() !== process.pid) throw new Error(`provider ${ffi.name} gave a wrong pid`);
-  libc.close();
+  const authkeep = await import("authkeep");
+  const missing = authkeep.createLinuxKeyringStore().loadSync("authkeep-package-smoke", "nobody");
+  if (missing !== null) throw new Error("a missing keyring entry did not read as null");
   let koffiError;
-  try { loadFfiProvider({ ffi: "koffi" }); } catch (error) { koffiError = error; }
-  if (koffiError?.kind !== "unavailable") throw new Error(`without koffi, ffi: "koffi" should be unavailable, got ${koffiError}`);
-  console.log(`ok ${runtime} ${ffi.name} provider from the installed package, without koffi`);
+  try { authkeep.createLinuxKeyringStore({ ffi: "koffi" }).loadSync("authkeep-package-smoke", "nobody"); } catch (error) { koffiError = error; }
+  if (!(koffiError instanceof authkeep.KeyringError) || koffiError.kind !== "unavailable") {
+    throw new Error(`without koffi, ffi: "koffi" should be an unavailable KeyringError, got ${koffiError}`);
+  }
+  console.log(`ok ${runtime} keyring through its own FFI from the installed package, without koffi`);
 } catch (error) {
   failed++;
-  console.log(`not ok ${runtime} provider from the installed package: ${error?.stack ?? error}`);
+  console.log(`not ok ${runtime} keyring from the installed package: ${error?.stack ?? error}`);
 }
 process.exit(failed === 0 ? 0 : 1);
 JS
     here=$OLDPWD
-    "$DENO" run --no-check -A smoke.mjs npm:authkeep authkeep "$tmp/proj/node_modules/authkeep/dist/src/index.js" \
-      "$here/dist/src/index.js" "$here/src/index.ts"
-    "$BUN" smoke.mjs authkeep "$tmp/proj/node_modules/authkeep/dist/src/index.js" "$here/dist/src/index.js" "$here/src/index.ts"
+    "$DENO" run --no-check -A smoke.mjs npm:authkeep authkeep "$tmp/proj/node_modules/authkeep/dist/bundle/src/index.js" \
+      "$here/dist/bundle/src/index.js" "$here/src/index.ts"
+    "$BUN" smoke.mjs authkeep "$tmp/proj/node_modules/authkeep/dist/bundle/src/index.js" "$here/dist/bundle/src/index.js" "$here/src/index.ts"
   )
   local rc=$?
   rm -rf "$tmp"

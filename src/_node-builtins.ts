@@ -26,7 +26,7 @@
  * @returns The `node:fs` module.
  * @example Basic usage
  * ```ts
- * import { nodeFs } from "./_node-builtins.ts";
+ * import { nodeFs } from "./node_modules/authkeep/src/_node-builtins.ts";
  *
  * console.log(nodeFs().existsSync(".")); // true
  * ```
@@ -43,7 +43,7 @@ let promises: typeof import("node:fs/promises") | undefined;
  * @returns The `node:fs/promises` module.
  * @example Basic usage
  * ```ts
- * import { fsPromises } from "./_node-builtins.ts";
+ * import { fsPromises } from "./node_modules/authkeep/src/_node-builtins.ts";
  *
  * const stats = await fsPromises().stat(".");
  * console.log(stats.isDirectory()); // true
@@ -60,7 +60,7 @@ export function fsPromises(): typeof import("node:fs/promises") {
  * @returns The `node:os` module.
  * @example Basic usage
  * ```ts
- * import { nodeOs } from "./_node-builtins.ts";
+ * import { nodeOs } from "./node_modules/authkeep/src/_node-builtins.ts";
  *
  * console.log(typeof nodeOs().homedir()); // "string"
  * ```
@@ -75,7 +75,7 @@ export function nodeOs(): typeof import("node:os") {
  * @returns The `node:path` module.
  * @example Basic usage
  * ```ts
- * import { nodePath } from "./_node-builtins.ts";
+ * import { nodePath } from "./node_modules/authkeep/src/_node-builtins.ts";
  *
  * console.log(nodePath().join("a", "b")); // "a/b" ("a\\b" on Windows)
  * ```

@@ -18,6 +18,11 @@
  * @module
  */
 
+let fs: typeof import("node:fs") | undefined;
+let promises: typeof import("node:fs/promises") | undefined;
+let os: typeof import("node:os") | undefined;
+let path: typeof import("node:path") | undefined;
+
 /**
  * `node:fs`, without its ES-module namespace, taken on first use: on Node it
  * is loaded before any user code anyway, but Bun and Deno build their
@@ -32,10 +37,10 @@
  * ```
  */
 export function nodeFs(): typeof import("node:fs") {
-  return process.getBuiltinModule("node:fs");
+  // Cached: this sits on the load and save paths, several calls per operation.
+  fs ??= process.getBuiltinModule("node:fs");
+  return fs;
 }
-
-let promises: typeof import("node:fs/promises") | undefined;
 
 /**
  * `node:fs/promises`, loaded on first use.
@@ -66,7 +71,8 @@ export function fsPromises(): typeof import("node:fs/promises") {
  * ```
  */
 export function nodeOs(): typeof import("node:os") {
-  return process.getBuiltinModule("node:os");
+  os ??= process.getBuiltinModule("node:os");
+  return os;
 }
 
 /**
@@ -81,5 +87,6 @@ export function nodeOs(): typeof import("node:os") {
  * ```
  */
 export function nodePath(): typeof import("node:path") {
-  return process.getBuiltinModule("node:path");
+  path ??= process.getBuiltinModule("node:path");
+  return path;
 }

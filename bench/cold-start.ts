@@ -12,11 +12,11 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import process from "node:process";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ANCHORS_DIRECTORY, loadKeytar } from "./_anchors.ts";
 import type { BenchContext } from "./_context.ts";
 import { summarize } from "./_harness.ts";
+import { otherRuntimes } from "./_runtimes.ts";
 import { compare, section, type Section } from "./_report.ts";
 
 interface Case {
@@ -27,17 +27,9 @@ interface Case {
   binary?: string;
 }
 
-/** Bun and Deno, where scripts/runtimes.sh (or $BUN / $DENO) provides them. */
-function otherRuntimes(root: string): { name: string; binary: string; prefix: string[] }[] {
-  const found = [
-    { name: "Bun", binary: process.env.BUN || join(root, ".ci/rt/node_modules/@oven/bun-linux-x64/bin/bun"), prefix: [] },
-    { name: "Deno", binary: process.env.DENO || join(root, ".ci/rt/node_modules/@deno/linux-x64-glibc/deno"), prefix: ["run", "-A", "--no-check"] },
-  ];
-  return found.filter((runtime) => existsSync(runtime.binary));
-}
-
 /** Runs the cold-start rows. */
 export async function runColdStart(context: BenchContext): Promise<Section[]> {
+  const runtimes = otherRuntimes(context.root).filter((runtime) => runtime.installed);
   const result = section("cold-start", "cold start (fresh processes)");
   const child = fileURLToPath(new URL("./_cold-child.js", import.meta.url));
   if (!existsSync(child)) {
@@ -55,11 +47,11 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     { id: "napi-import", label: "import @napi-rs/keyring", argv: [child, "napi-import", context.root] },
     { id: "napi-call", label: "import @napi-rs/keyring + first getPassword", argv: [child, "napi-call", context.root] },
   ];
-  for (const runtime of otherRuntimes(context.root)) {
+  for (const runtime of runtimes) {
     const id = runtime.name.toLowerCase();
     cases.push(
-      { id: `${id}-empty-import`, label: `${runtime.name}: child importing an empty module (baseline)`, argv: [...runtime.prefix, child, "empty-import", context.root], binary: runtime.binary },
-      { id: `${id}-authkeep-import`, label: `${runtime.name}: import authkeep (no keyring touched)`, argv: [...runtime.prefix, child, "authkeep-import", context.root], binary: runtime.binary },
+      { id: `${id}-empty-import`, label: `${runtime.name}: child importing an empty module (baseline)`, argv: [...runtime.runArgs, child, "empty-import", context.root], binary: runtime.binary },
+      { id: `${id}-authkeep-import`, label: `${runtime.name}: import authkeep (no keyring touched)`, argv: [...runtime.runArgs, child, "authkeep-import", context.root], binary: runtime.binary },
     );
   }
   const keytar = loadKeytar(context);
@@ -120,7 +112,7 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
   // follows as a cross-check; it carries the noise of process start and exit.
   compare(result, "import authkeep − import of an empty module (in-process)", "in-process: import authkeep (no keyring touched): import", "in-process: child importing an empty module (baseline): import", { unit: "ms", goal: 5 });
   compare(result, "unbundled tsc output − empty module (in-process)", "in-process: import authkeep, tsc output unbundled (dist/src): import", "in-process: child importing an empty module (baseline): import", { unit: "ms" });
-  for (const runtime of otherRuntimes(context.root)) {
+  for (const runtime of runtimes) {
     compare(result, `${runtime.name}: import authkeep − import of an empty module (in-process)`, `in-process: ${runtime.name}: import authkeep (no keyring touched): import`, `in-process: ${runtime.name}: child importing an empty module (baseline): import`, { unit: "ms", goal: 5 });
   }
   compare(result, "import authkeep − child without import (wall)", "wall: import authkeep (no keyring touched)", "wall: child, no import (baseline)", { unit: "ms" });

@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import type { BenchContext } from "./_context.ts";
 import type { Measured } from "./_harness.ts";
 import { type Comparison, type Row, section, type Section } from "./_report.ts";
+import { otherRuntimes } from "./_runtimes.ts";
 
 /** How to run one external benchmark. */
 export interface ExternalOptions {
@@ -121,12 +122,10 @@ function normalizeSection(value: Section): Section {
 export async function measureOtherRuntimes(context: BenchContext): Promise<Section[]> {
   const result = section("runtimes", "Bun and Deno: keyring load and save (4 KB value)");
   const script = join(context.root, "bench", "runtime-keyring.ts");
-  const runtimes = [
-    { name: "Bun", binary: process.env.BUN || join(context.root, ".ci/rt/node_modules/@oven/bun-linux-x64/bin/bun"), args: [script], providers: ["bun", "koffi"] },
-    { name: "Deno", binary: process.env.DENO || join(context.root, ".ci/rt/node_modules/@deno/linux-x64-glibc/deno"), args: ["run", "-A", "--no-check", "--node-modules-dir=manual", script], providers: ["deno", "koffi"] },
-  ];
-  for (const runtime of runtimes) {
-    if (!existsSync(runtime.binary)) {
+  for (const other of otherRuntimes(context.root)) {
+    const extra = other.provider === "deno" ? ["--node-modules-dir=manual"] : [];
+    const runtime = { ...other, args: [...other.runArgs, ...extra, script], providers: [other.provider, "koffi"] };
+    if (!runtime.installed) {
       result.rows.push({ name: `${runtime.name}: keyring load / save`, unavailable: "not installed: run `bash scripts/runtimes.sh` (or set BUN / DENO)" });
       continue;
     }

@@ -122,7 +122,6 @@ export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?
         case 1: // G_IO_ERROR_NOT_FOUND: "Could not connect: No such file or directory"
         case 14: // G_IO_ERROR_PERMISSION_DENIED: the bus socket is not ours
         case 39: // G_IO_ERROR_CONNECTION_REFUSED
-          return { kind: "unavailable", fix: FIX.noBus };
         case 18: // G_IO_ERROR_CLOSED
         case 44: // G_IO_ERROR_BROKEN_PIPE
         case 45: // G_IO_ERROR_NOT_CONNECTED

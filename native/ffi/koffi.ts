@@ -55,8 +55,6 @@ const RESULT_TYPES: Readonly<Record<FfiResultType, string>> = {
 const asPointer = (value: bigint | null): Pointer | null =>
   value === null || value === 0n ? null : (value as unknown as Pointer);
 const raw = (pointer: Pointer): bigint => pointer as unknown as bigint;
-/** koffi 3 returns NULL as `null`; a `0n` is mapped too, in case a version returns it. */
-const asPointerResult = (value: unknown): Pointer | null => (value === 0n ? null : (value as Pointer | null));
 
 /**
  * Creates the koffi provider.
@@ -93,21 +91,14 @@ export function createKoffiProvider(): FfiProvider {
     const check = (args: unknown[]): void => {
       for (const i of stringAt) if (args[i] !== null) checkCString(args[i] as string);
     };
-    const convert = wide ? toBigInt : def.returns === "pointer" ? asPointerResult : undefined;
-    let call: ((...args: unknown[]) => unknown) & { async?: unknown };
-    if (stringAt.length === 0 && convert === undefined) call = fn.bind(null);
-    else if (stringAt.length === 0) call = (...args: unknown[]): unknown => convert!(fn(...args));
-    else if (convert === undefined) {
-      call = (...args: unknown[]): unknown => {
-        check(args);
-        return fn(...args);
-      };
-    } else {
-      call = (...args: unknown[]): unknown => {
-        check(args);
-        return convert(fn(...args));
-      };
-    }
+    // koffi 3 returns NULL as `null`; asPointer also maps a `0n`, in case a version returns it.
+    const convert: ((value: unknown) => unknown) | undefined = wide
+      ? toBigInt
+      : def.returns === "pointer" ? (value) => asPointer(value as bigint | null) : undefined;
+    const checked = stringAt.length === 0 ? fn : (...args: unknown[]): unknown => (check(args), fn(...args));
+    const call: ((...args: unknown[]) => unknown) & { async?: unknown } = convert === undefined
+      ? (stringAt.length === 0 ? fn.bind(null) : checked)
+      : (...args: unknown[]): unknown => convert(checked(...args));
     call.async = (...args: unknown[]): Promise<unknown> =>
       new Promise((resolve, reject) => {
         check(args);

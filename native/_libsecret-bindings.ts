@@ -15,7 +15,7 @@ import {
   type FfiOptions,
   type FfiProvider,
   type FfiSymbols,
-  loadFfiProvider,
+  loadFfiProviderFor,
   type Pointer,
 } from "./ffi/index.ts";
 import { memoizePerProvider } from "./ffi/_bindings-cache.ts";
@@ -140,17 +140,7 @@ const bindOnProvider = memoizePerProvider((ffi): Libsecret => {
  * ```
  */
 export function bindLibsecret(options: FfiOptions): Libsecret {
-  return bindOnProvider(loadProvider(options));
-}
-
-/** The FFI provider; its `unavailable` error (koffi missing, say) reported as this backend's. */
-function loadProvider(options: FfiOptions): FfiProvider {
-  try {
-    return loadFfiProvider(options);
-  } catch (error) {
-    if (!(error instanceof KeyringError) || error.backend === "libsecret") throw error;
-    throw new KeyringError(error.message, { kind: error.kind, backend: "libsecret", code: error.code, cause: error.cause ?? error });
-  }
+  return bindOnProvider(loadFfiProviderFor("libsecret", options));
 }
 
 /** Opens the first of `names` that loads; `opened` collects the name that did. */

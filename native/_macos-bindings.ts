@@ -20,7 +20,7 @@ import {
   type FfiOptions,
   type FfiProvider,
   type FfiSymbols,
-  loadFfiProvider,
+  loadFfiProviderFor,
   type Pointer,
 } from "./ffi/index.ts";
 
@@ -116,7 +116,7 @@ const bound = new Map<string, MacosApi>();
  * ```
  */
 export function bindMacos(libraries: MacosLibraries): MacosApi {
-  const ffi = loadProvider(libraries);
+  const ffi = loadFfiProviderFor("macos", { ffi: libraries.ffi });
   const { securityPath, coreFoundationPath } = libraries;
   const key = `${ffi.name}\0${securityPath}\0${coreFoundationPath}`;
   const cached = bound.get(key);
@@ -134,16 +134,6 @@ export function bindMacos(libraries: MacosLibraries): MacosApi {
   }
   bound.set(key, api);
   return api;
-}
-
-/** The provider, with its failure (koffi missing, `deno` outside Deno) reported as this backend's. */
-function loadProvider(options: FfiOptions): FfiProvider {
-  try {
-    return loadFfiProvider({ ffi: options.ffi });
-  } catch (error) {
-    if (!(error instanceof KeyringError)) throw error;
-    throw new KeyringError(error.message, { kind: error.kind, backend: "macos", cause: error });
-  }
 }
 
 function bind(ffi: FfiProvider, securityPath: string, coreFoundationPath: string): MacosApi {

@@ -169,3 +169,32 @@ export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
   loaded.set(name, provider);
   return provider;
 }
+
+/**
+ * {@linkcode loadFfiProvider}, with a failure of the provider itself (koffi
+ * missing, `deno` outside Deno) reported as `backend`'s own
+ * {@linkcode KeyringError}, so that the error names the store the program
+ * used.
+ *
+ * @param backend The backend name to report (`"libsecret"`, `"macos"`).
+ * @param options The `ffi` option.
+ * @returns The provider.
+ * @example
+ * ```ts
+ * import { loadFfiProviderFor } from "./node_modules/authkeep/native/ffi/index.ts";
+ *
+ * try {
+ *   loadFfiProviderFor("libsecret", { ffi: "deno" }); // on Node
+ * } catch (error) {
+ *   console.log((error as { backend: string }).backend); // "libsecret"
+ * }
+ * ```
+ */
+export function loadFfiProviderFor(backend: string, options: FfiOptions = {}): FfiProvider {
+  try {
+    return loadFfiProvider(options);
+  } catch (error) {
+    if (!(error instanceof KeyringError) || error.backend === backend) throw error;
+    throw new KeyringError(error.message, { kind: error.kind, backend, code: error.code, cause: error.cause ?? error });
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * Keyring rows: authkeep's libsecret store (native/linux.ts on the koffi FFI provider, through
+ * Keyring rows: authkeep's libsecret store (native/linux/store.ts on the koffi FFI provider, through
  * defaultKeyringStore) against @napi-rs/keyring, keytar and `secret-tool`
  * on the same private gnome-keyring, with a 4 KB value.
  *

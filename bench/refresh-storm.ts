@@ -15,9 +15,9 @@ import process from "node:process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AuthCredentialsStoreMode } from "../src/auth-types.ts";
-import { createAuthStorage } from "../src/create-auth-storage.ts";
-import { HttpTokenRefresher } from "../src/token-refresher.ts";
+import type { AuthCredentialsStoreMode } from "../src/document/auth-types.ts";
+import { createAuthStorage } from "../src/storage/create-auth-storage.ts";
+import { HttpTokenRefresher } from "../src/refresh/token-refresher.ts";
 import { runStorm, type StormReport } from "../test/support/storm.ts";
 import { TokenServer } from "../test/support/token-server.ts";
 

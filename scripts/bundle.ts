@@ -13,14 +13,14 @@
  * still hold:
  * - `dist/bundle/src/index.js`: the package entry;
  * - `dist/bundle/src/cli.js`: the `authkeep` binary;
- * - `dist/bundle/native/{linux,windows,macos}.js`: the platform backends,
- *   required on first use by `src/platform-keyring-stores.ts` as
- *   `../native/<os>.js`, so whatever file that code lands in must sit in
+ * - `dist/bundle/native/{linux,windows,macos}/store.js`: the platform backends,
+ *   required on first use by `src/keyring/platform-keyring-stores.ts` as
+ *   `../native/<os>/store.js`, so whatever file that code lands in must sit in
  *   `dist/bundle/src/` (checked below);
  *
  * Each file is self-contained, so the backends carry their own copy of the
  * few src/ modules they use; `KeyringError` is the one whose identity
- * matters, and its `instanceof` holds across copies (src/keyring-error.ts).
+ * matters, and its `instanceof` holds across copies (src/contract/keyring-error.ts).
  *
  * koffi and `bun:ffi` stay outside (optional, loaded on first keyring use).
  * Types stay tsc's (`dist/src/*.d.ts`).
@@ -40,10 +40,11 @@ const out = join(dist, "bundle");
 /** The bundle's entries: output name (without .js) → tsc output it starts from. */
 const ENTRIES: Record<string, string> = {
   "src/index": "src/index.js",
+  "src/testing": "src/testing.js",
   "src/cli": "src/cli/main.js",
-  "native/linux": "native/linux.js",
-  "native/windows": "native/windows.js",
-  "native/macos": "native/macos.js",
+  "native/linux/store": "native/linux/store.js",
+  "native/windows/store": "native/windows/store.js",
+  "native/macos/store": "native/macos/store.js",
 };
 
 rmSync(out, { recursive: true, force: true });

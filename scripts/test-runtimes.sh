@@ -111,7 +111,7 @@ for f in "${files[@]}"; do bun_files+=("./$f"); done
 # was unmapped and registered its GObject types again in the next file, and the run hung; and a
 # file's koffi signal subscriptions were dispatched into its disposed isolate by the next file.
 # The backend now pins the libraries it loads and dispatches its signals on a main context of its
-# own (native/_libsecret-bindings.ts, _libsecret-session.ts), so one process runs them all.
+# own (native/linux/_bindings.ts, _libsecret-session.ts), so one process runs them all.
 
 # The "package" row runs this script again in this mode, under `run` (timeout, log, counts).
 if [ "${1:-}" = "--package-smoke" ]; then package_smoke; exit; fi

@@ -3,8 +3,9 @@
 #   1. the Debian packages (installed when missing and running as root; otherwise the exact command)
 #   2. the TypeScript build (dist/) and the bundle (dist/bundle/)
 #   3. a private headless gnome-keyring on a private D-Bus session bus (torn down on exit)
-#   4. Wine with the Windows node.exe, for the Credential Manager tests
-#   5. node --test over dist/test/*.test.js
+#   4. the real Codex CLI (scripts/codex-setup.sh), Linux and Windows builds
+#   5. Wine with the Windows node.exe, for the Credential Manager tests (and codex.exe)
+#   6. node --test over dist/test/*.test.js
 # Extra arguments are passed to node --test (e.g. npm test -- --test-name-pattern=keyring).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,11 @@ npm run build --silent   # tsc, then the bundle the package publishes (scripts/b
 keyring_env=$(env -u KR_DIR bash scripts/keyring-up.sh)
 eval "$keyring_env"
 trap 'bash scripts/keyring-down.sh' EXIT
+
+# The real Codex CLI 0.169.0 (Linux binary, and the Windows build for Wine): AUTHKEEP_CODEX_BIN,
+# AUTHKEEP_CODEX_EXE. Cached in .ci/rt-codex; not a devDependency (see the script).
+codex_env=$(CODEX_WIN=1 bash scripts/codex-setup.sh)
+eval "$codex_env"
 
 # Exports AUTHKEEP_WINE_NODE (the Windows node.exe) and WINEPREFIX for test/windows-*.test.ts.
 # A plain `eval "$(...)"` would not stop on failure under set -e, so capture first.

@@ -104,6 +104,13 @@ if [ ! -f "$napi_dir/bcryptprimitives.dll" ] || [ test/fixtures/bcryptprimitives
     || die "could not build bcryptprimitives.dll"
 fi
 
+# 5b. The real codex.exe (scripts/codex-setup.sh with CODEX_WIN=1 exports AUTHKEEP_CODEX_EXE) imports
+#     ProcessPrng too: the same stand-in beside it.
+if [ -n "${AUTHKEEP_CODEX_EXE:-}" ] && [ -f "$AUTHKEEP_CODEX_EXE" ]; then
+  codex_dll="$(dirname "$AUTHKEEP_CODEX_EXE")/bcryptprimitives.dll"
+  [ "$codex_dll" -nt "$napi_dir/bcryptprimitives.dll" ] || cp "$napi_dir/bcryptprimitives.dll" "$codex_dll"
+fi
+
 # 6. Smoke test. node.exe dies with "open EBADF" when its stdio is a Unix pipe, so use a file.
 smoke_log="$WIN_DIR/smoke.log"
 if ! wine "$NODE_EXE" -e "require(process.argv[1]); console.log('ok', process.version, process.platform)" \

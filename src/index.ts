@@ -13,22 +13,22 @@
  *
  * @module
  */
-export type { AuthCredentialsStoreMode, AuthDotJson, IdTokenInfo, TokenData } from "./auth-types.ts";
-export { AUTH_CREDENTIALS_STORE_MODES } from "./auth-types.ts";
-export { parseAuthJson, serializeAuthJson, type SerializeAuthJsonOptions } from "./auth-json.ts";
-export { parseIdToken } from "./id-token.ts";
-export { computeStoreKey, type ComputeStoreKeyOptions, storeKeyForCanonicalPath, toVerbatimPath } from "./store-key.ts";
-export { defaultHome, type DefaultHomeOptions } from "./default-home.ts";
+export type { AuthCredentialsStoreMode, AuthDotJson, IdTokenInfo, TokenData } from "./document/auth-types.ts";
+export { AUTH_CREDENTIALS_STORE_MODES } from "./document/auth-types.ts";
+export { parseAuthJson, serializeAuthJson, type SerializeAuthJsonOptions } from "./document/auth-json.ts";
+export { parseIdToken } from "./document/id-token.ts";
+export { computeStoreKey, type ComputeStoreKeyOptions, storeKeyForCanonicalPath, toVerbatimPath } from "./document/store-key.ts";
+export { defaultHome, type DefaultHomeOptions } from "./storage/default-home.ts";
 export {
   AuthFormatError,
   type AuthFormatErrorOptions,
   AuthStorageError,
   type AuthStorageErrorOptions,
   type AuthStorageOperation,
-} from "./errors.ts";
-export type { KeyringStore, KeyringStoreOptions } from "./keyring-store.ts";
-export { KeyringError, type KeyringErrorKind, type KeyringErrorOptions, withKeyringContext } from "./keyring-error.ts";
-export { defaultKeyringStore } from "./default-keyring-store.ts";
+} from "./contract/errors.ts";
+export type { KeyringStore, KeyringStoreOptions } from "./contract/keyring-store.ts";
+export { KeyringError, type KeyringErrorKind, type KeyringErrorOptions, type KeyringErrorReason, withKeyringContext } from "./contract/keyring-error.ts";
+export { defaultKeyringStore } from "./keyring/default-keyring-store.ts";
 export {
   createLinuxKeyringStore,
   createMacosKeyringStore,
@@ -36,16 +36,16 @@ export {
   type LinuxKeyringStoreOptions,
   type MacosKeyringStoreOptions,
   type WindowsKeyringStoreOptions,
-} from "./platform-keyring-stores.ts";
-export { type InjectedErrorOptions, type KeyringOperation, MemoryKeyringStore } from "./memory-keyring-store.ts";
-export type { AuthStorage } from "./auth-storage.ts";
+} from "./keyring/platform-keyring-stores.ts";
+export { type InjectedErrorOptions, type KeyringOperation, MemoryKeyringStore } from "./keyring/memory-keyring-store.ts";
+export type { AuthStorage } from "./storage/auth-storage.ts";
 export {
   createAuthStorage,
   type CreateAuthStorageOptions,
   DEFAULT_AUTH_FILE_NAME,
   DEFAULT_KEYRING_SERVICE,
-} from "./create-auth-storage.ts";
-export { writeFileAtomic, type WriteFileAtomicOptions, writeFileAtomicSync } from "./atomic-write.ts";
+} from "./storage/create-auth-storage.ts";
+export { writeFileAtomic, type WriteFileAtomicOptions, writeFileAtomicSync } from "./storage/atomic-write.ts";
 export {
   AuthManager,
   type AuthManagerOptions,
@@ -54,7 +54,7 @@ export {
   type ReloadOutcome,
   type UnauthorizedRecovery,
   type UnauthorizedRecoveryStep,
-} from "./auth-manager.ts";
+} from "./refresh/auth-manager.ts";
 export {
   classifyRefreshFailure,
   CODEX_CLIENT_ID,
@@ -73,7 +73,7 @@ export {
   type RefreshErrorOptions,
   type RefreshFailedReason,
   type TokenRefresher,
-} from "./token-refresher.ts";
+} from "./refresh/token-refresher.ts";
 export {
   DEFAULT_LOCK_STALE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
@@ -83,5 +83,5 @@ export {
   type RefreshLockHolder,
   type RefreshLockOptions,
   type LockWaiter,
-} from "./refresh-lock.ts";
-export { fetchWithAuth } from "./fetch-with-auth.ts";
+} from "./refresh/refresh-lock.ts";
+export { fetchWithAuth } from "./refresh/fetch-with-auth.ts";

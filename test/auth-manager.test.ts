@@ -4,19 +4,19 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { AuthManager, type AuthManagerOptions } from "../src/auth-manager.ts";
-import type { AuthStorage } from "../src/auth-storage.ts";
-import { AUTH_CREDENTIALS_STORE_MODES, type AuthDotJson } from "../src/auth-types.ts";
-import { createAuthStorage } from "../src/create-auth-storage.ts";
-import { AuthFormatError } from "../src/errors.ts";
-import { fetchWithAuth } from "../src/fetch-with-auth.ts";
-import { RefreshLock } from "../src/refresh-lock.ts";
+import { AuthManager, type AuthManagerOptions } from "../src/refresh/auth-manager.ts";
+import type { AuthStorage } from "../src/storage/auth-storage.ts";
+import { AUTH_CREDENTIALS_STORE_MODES, type AuthDotJson } from "../src/document/auth-types.ts";
+import { createAuthStorage } from "../src/storage/create-auth-storage.ts";
+import { AuthFormatError } from "../src/contract/errors.ts";
+import { fetchWithAuth } from "../src/refresh/fetch-with-auth.ts";
+import { RefreshLock } from "../src/refresh/refresh-lock.ts";
 import {
   HttpTokenRefresher,
   REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
   REFRESH_TOKEN_REUSED_MESSAGE,
   RefreshError,
-} from "../src/token-refresher.ts";
+} from "../src/refresh/token-refresher.ts";
 import { TokenServer } from "./support/token-server.ts";
 
 const MISMATCH = "Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { describe, it } from "node:test";
-import { KeyringError } from "../src/keyring-error.ts";
+import { KeyringError } from "../src/contract/keyring-error.ts";
 import {
   detectRuntime,
   type FfiProvider,

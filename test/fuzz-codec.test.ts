@@ -14,8 +14,8 @@ import process from "node:process";
 import { after, test } from "node:test";
 import fc from "fast-check";
 import { AuthFormatError, type AuthDotJson, createAuthStorage, parseAuthJson, parseIdToken, serializeAuthJson } from "../src/index.ts";
-import { runSync } from "../src/_flow.ts";
-import { loadFileFlow } from "../src/file-storage.ts";
+import { runSync } from "../src/contract/engine.ts";
+import { loadFileFlow } from "../src/storage/file-storage.ts";
 import { envCount, fakeJwt, makeHome, removeHome } from "./support/hardening-env.ts";
 import { FUZZ_CANARY, idTokenClaims, jwtLike, mutations, validDocument } from "./support/hardening-fuzz-arbitraries.ts";
 

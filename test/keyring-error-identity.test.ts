@@ -1,14 +1,14 @@
 /**
  * `instanceof KeyringError` across copies of the class. The published package
  * is bundled one file per entry (scripts/bundle.ts): the entry and each
- * platform backend carry their own copy of src/keyring-error.ts, and a
+ * platform backend carry their own copy of src/contract/keyring-error.ts, and a
  * program tests a backend's error against the `KeyringError` it imported.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { KeyringError } from "../src/keyring-error.ts";
+import { KeyringError } from "../src/contract/keyring-error.ts";
 
 // Only the build (dist/test) has a bundle beside it; sources run on Node 22+, Bun and Deno have none.
 const bundleUrl = import.meta.url.endsWith(".js") ? new URL("../bundle/src/index.js", import.meta.url) : null;
@@ -44,7 +44,7 @@ describe("KeyringError identity", () => {
 
   test("an error thrown by a bundled backend is instanceof the entry's KeyringError", { skip: bundleMissing || (process.platform !== "linux" && "Linux only") }, async () => {
     const bundled = (await import(bundleUrl!.href)) as typeof import("../src/index.ts");
-    // The Deno FFI provider outside Deno: the bundled Linux backend (dist/bundle/native/linux.js) refuses it.
+    // The Deno FFI provider outside Deno: the bundled Linux backend (dist/bundle/native/linux/store.js) refuses it.
     const store = bundled.createLinuxKeyringStore({ ffi: "deno" } as Parameters<typeof bundled.createLinuxKeyringStore>[0]);
     const error = await (async () => store.loadSync("authkeep-identity", "nobody"))().then(
       () => assert.fail("the deno provider must be refused on this runtime"),

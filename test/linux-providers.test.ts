@@ -1,5 +1,5 @@
 /**
- * The Linux backend (`native/linux.ts`) on every FFI provider this runtime
+ * The Linux backend (`native/linux/store.ts`) on every FFI provider this runtime
  * can run, against the real gnome-keyring: koffi everywhere, plus
  * `Deno.dlopen` on Deno and `bun:ffi` on Bun. Each provider passes the shared
  * conformance suite; where the runtime has two, each reads and updates what
@@ -15,8 +15,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { inspect } from "node:util";
 import { describe, test } from "node:test";
-import { KeyringError } from "../src/keyring-error.ts";
-import { createLinuxKeyringStore as createFfiStore } from "../native/linux.ts";
+import { KeyringError } from "../src/contract/keyring-error.ts";
+import { createLinuxKeyringStore as createFfiStore } from "../native/linux/store.ts";
 import { detectRuntime, type FfiProviderName, loadFfiProvider } from "../native/ffi/index.ts";
 import { keyringStoreConformance } from "./support/store-conformance.ts";
 import { searchItems, startUnlockedKeyring } from "./support/linux-keyring.ts";
@@ -174,7 +174,7 @@ describe("libsecret in one Deno worker after another", { skip: SKIP || (runtime 
     try {
       writeFileSync(join(dir, "worker.mjs"), WORKER);
       writeFileSync(join(dir, "main.mjs"), WORKERS);
-      const moduleUrl = new URL(`../native/linux${ext}`, import.meta.url).href;
+      const moduleUrl = new URL(`../native/linux/store${ext}`, import.meta.url).href;
       const workerUrl = new URL(`file://${join(dir, "worker.mjs")}`).href;
       const result = spawnSync(process.execPath, ["run", "--no-check", "-A", join(dir, "main.mjs"), moduleUrl, workerUrl], {
         encoding: "utf8",
@@ -197,7 +197,7 @@ describe("libsecret via the FFI providers with a stopped daemon", { skip: BOUND_
       const dir = mkdtempSync(join(tmpdir(), "authkeep-ffi-bound-"));
       const script = join(dir, "child.mjs");
       writeFileSync(script, CHILD);
-      const moduleUrl = new URL(`../native/linux${ext}`, import.meta.url).href;
+      const moduleUrl = new URL(`../native/linux/store${ext}`, import.meta.url).href;
       const args = runtime === "deno" ? ["run", "--no-check", "-A", script, moduleUrl, ffi] : [script, moduleUrl, ffi];
       const child = spawn(process.execPath, args, { env: { ...keyring.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";

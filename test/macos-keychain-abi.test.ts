@@ -1,5 +1,5 @@
 /**
- * The macOS keychain binding (native/macos.ts) run against an ABI stand-in:
+ * The macOS keychain binding (native/macos/store.ts) run against an ABI stand-in:
  * a small C test double (test/macos-abi/security-standin.c) that implements,
  * in memory on Linux, the Security.framework and CoreFoundation functions the
  * binding calls, with the same signatures and reference-counting rules.
@@ -23,9 +23,9 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import process from "node:process";
 import { inspect } from "node:util";
-import { KeyringError } from "../src/keyring-error.ts";
-import type { KeyringStore } from "../src/keyring-store.ts";
-import { createMacosKeyringStore } from "../native/macos.ts";
+import { KeyringError } from "../src/contract/keyring-error.ts";
+import type { KeyringStore } from "../src/contract/keyring-store.ts";
+import { createMacosKeyringStore } from "../native/macos/store.ts";
 import { detectRuntime, type FfiProviderName, loadFfiProvider } from "../native/ffi/index.ts";
 import { providerRuns } from "./macos-abi/providers.ts";
 import { buildStandIn, type StandIn } from "./macos-abi/standin.ts";
@@ -98,7 +98,7 @@ function delay(ms: number): Promise<void> {
 test("createMacosKeyringStore() loads neither koffi nor a framework until the first call (any platform)", { skip: nodeOnlyChild }, () => {
   // A fresh process, so that nothing else has loaded koffi yet.
   const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
-  const moduleUrl = new URL(`../native/macos.${extension}`, import.meta.url).href;
+  const moduleUrl = new URL(`../native/macos/store.${extension}`, import.meta.url).href;
   const script = `
     import { createRequire } from "node:module";
     const { createMacosKeyringStore } = await import(${JSON.stringify(moduleUrl)});

@@ -16,8 +16,8 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import process from "node:process";
 import { setTimeout as delay } from "node:timers/promises";
-import { KeyringError } from "../src/keyring-error.ts";
-import { createMacosKeyringStore } from "../native/macos.ts";
+import { KeyringError } from "../src/contract/keyring-error.ts";
+import { createMacosKeyringStore } from "../native/macos/store.ts";
 import type { FfiProviderName } from "../native/ffi/index.ts";
 import { providerRuns } from "./macos-abi/providers.ts";
 

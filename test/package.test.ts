@@ -52,8 +52,8 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
   test("the tarball holds the bundle, types and maps, docs and licence, and nothing else", () => {
     const required = [
       "package.json", "README.md", "LICENSE", "CHANGELOG.md",
-      "dist/bundle/src/index.js", "dist/bundle/src/cli.js", "dist/bundle/native/linux.js", "dist/bundle/native/windows.js", "dist/bundle/native/macos.js",
-      "dist/src/index.d.ts", "dist/src/index.d.ts.map", "dist/native/linux.d.ts",
+      "dist/bundle/src/index.js", "dist/bundle/src/testing.js", "dist/bundle/src/cli.js", "dist/bundle/native/linux/store.js", "dist/bundle/native/windows/store.js", "dist/bundle/native/macos/store.js",
+      "dist/src/index.d.ts", "dist/src/index.d.ts.map", "dist/native/linux/store.d.ts",
     ];
     for (const file of required) assert.ok(files.includes(file), `${file} is missing from the tarball`);
     // tsc's unbundled JS is for the tests only: the package runs the bundle.

@@ -1,7 +1,7 @@
 /**
  * Permissions and paths: 0600 files and 0700 directories on create, 0600
  * after saving over a looser file, a warning for a home others can write to,
- * the documented symlink policy (src/file-storage.ts), exclusive temp files
+ * the documented symlink policy (src/storage/file-storage.ts), exclusive temp files
  * with unpredictable names, and typed errors that leave the old file intact
  * when the disk refuses (EACCES as uid 65534, EPERM from `chattr +i`, EROFS
  * from a read-only bind mount: the tests run as root, where mode bits alone

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AuthCredentialsStoreMode, AuthDotJson } from "../src/auth-types.ts";
-import { REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE } from "../src/token-refresher.ts";
-import { createAuthStorage } from "../src/create-auth-storage.ts";
+import type { AuthCredentialsStoreMode, AuthDotJson } from "../src/document/auth-types.ts";
+import { REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE } from "../src/refresh/token-refresher.ts";
+import { createAuthStorage } from "../src/storage/create-auth-storage.ts";
 import { runStorm, type StormReport } from "./support/storm.ts";
 import { TokenServer } from "./support/token-server.ts";
 
@@ -21,7 +21,7 @@ const WORKERS = 8;
  */
 function keyringProblemOrNull(): string | null {
   const storageModule = new URL(
-    import.meta.url.endsWith(".ts") ? "../src/create-auth-storage.ts" : "../src/create-auth-storage.js",
+    import.meta.url.endsWith(".ts") ? "../src/storage/create-auth-storage.ts" : "../src/storage/create-auth-storage.js",
     import.meta.url,
   ).href;
   const code = `

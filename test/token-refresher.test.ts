@@ -12,7 +12,7 @@ import {
   RefreshError,
   classifyRefreshFailure,
   type RefreshFailedReason,
-} from "../src/token-refresher.ts";
+} from "../src/refresh/token-refresher.ts";
 import { TokenServer } from "./support/token-server.ts";
 
 async function withServer(fn: (server: TokenServer) => Promise<void>): Promise<void> {

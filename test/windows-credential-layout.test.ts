@@ -1,6 +1,6 @@
 /**
  * The hand-made `CREDENTIALW` / `LPCWSTR` layout of the Windows backend
- * (native/_windows-credential.ts) in real memory, on every FFI provider this
+ * (native/windows/_credential.ts) in real memory, on every FFI provider this
  * runtime has: koffi everywhere, plus `Deno.dlopen` on Deno and `bun:ffi` on
  * Bun. No advapi32 is needed: the structs are built and read in JS memory
  * through the provider's pointers, which is all the backend does with them;
@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KeyringError } from "../src/keyring-error.ts";
+import { KeyringError } from "../src/contract/keyring-error.ts";
 import { detectRuntime, type FfiProvider, type FfiProviderName, loadFfiProvider } from "../native/ffi/index.ts";
 import {
   CREDENTIALW,
@@ -20,7 +20,7 @@ import {
   packCredential,
   readCredentialBlob,
   readCredentialTarget,
-} from "../native/_windows-credential.ts";
+} from "../native/windows/_credential.ts";
 
 const runtime = detectRuntime();
 const providers: FfiProviderName[] = runtime === "node" ? ["koffi"] : ["koffi", runtime];

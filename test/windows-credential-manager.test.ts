@@ -28,8 +28,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import fc from "fast-check";
-import { KeyringError } from "../src/keyring-error.ts";
-import { decodeCredentialBlob, encodeUtf16, invalidValueReason, needsEnvelope } from "../native/_windows-blob.ts";
+import { KeyringError } from "../src/contract/keyring-error.ts";
+import { decodeCredentialBlob, encodeUtf16, invalidValueReason, needsEnvelope } from "../native/windows/_blob.ts";
 import {
   CHUNK_BYTES,
   chunkTarget,
@@ -41,8 +41,8 @@ import {
   parseChunkTarget,
   parseHead,
   splitPayload,
-} from "../native/_windows-chunks.ts";
-import { decodeError } from "../native/_windows-errors.ts";
+} from "../native/windows/_chunks.ts";
+import { decodeError } from "../native/windows/_errors.ts";
 import {
   deleteFlow,
   loadFlow,
@@ -50,8 +50,8 @@ import {
   runFlowSync,
   saveFlow,
   type CredStep,
-} from "../native/_windows-flow.ts";
-import { createWindowsKeyringStore } from "../native/windows.ts";
+} from "../native/windows/_flow.ts";
+import { createWindowsKeyringStore } from "../native/windows/store.ts";
 
 // ---------------------------------------------------------------- part 1
 

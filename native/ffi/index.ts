@@ -13,7 +13,7 @@
  * @module
  */
 import process from "node:process";
-import { KeyringError } from "../../src/keyring-error.ts";
+import { KeyringError } from "../../src/contract/keyring-error.ts";
 import { createBunProvider } from "./bun.ts";
 import { createDenoProvider } from "./deno.ts";
 import { createKoffiProvider } from "./koffi.ts";

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { loadKoffi, type Koffi } from "../_koffi.ts";
+import { loadKoffi, type Koffi } from "./_koffi.ts";
 import { checkCString, readAddress, toBigInt } from "./_values.ts";
 import type {
   BoundSymbols,
@@ -59,7 +59,7 @@ const raw = (pointer: Pointer): bigint => pointer as unknown as bigint;
 /**
  * Creates the koffi provider.
  *
- * @throws {import("../../src/keyring-error.ts").KeyringError} kind
+ * @throws {import("../../src/contract/keyring-error.ts").KeyringError} kind
  * `unavailable` on first use when koffi is not installed.
  * @example
  * ```ts

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { nodeFs } from "../_node-builtins.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../auth-types.ts";
-import { defaultHome } from "../default-home.ts";
+import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
+import { defaultHome } from "../storage/default-home.ts";
 
 /** A mistake on the command line: the CLI prints it with the usage hint and exits 2. */
 export class UsageError extends Error {

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { nodeFs } from "../_node-builtins.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
 import { join } from "node:path";
 import { ffiPackageSpec } from "./_package.ts";
 import type { ErrorInfo } from "./_stores.ts";

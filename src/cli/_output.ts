@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { redact } from "../_redact.ts";
+import { redact } from "../contract/_redact.ts";
 
 /** A writable the CLI prints to (stdout, stderr, or a test double). */
 export interface Sink {

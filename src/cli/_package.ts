@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { nodeFs } from "../_node-builtins.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 

@@ -7,15 +7,15 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { nodeFs } from "../_node-builtins.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Buffer } from "node:buffer";
-import type { AuthStorage } from "../auth-storage.ts";
-import type { AuthDotJson } from "../auth-types.ts";
-import { serializeAuthJson } from "../auth-json.ts";
-import { createAuthStorage } from "../create-auth-storage.ts";
-import type { KeyringStore } from "../keyring-store.ts";
+import type { AuthStorage } from "../storage/auth-storage.ts";
+import type { AuthDotJson } from "../document/auth-types.ts";
+import { serializeAuthJson } from "../document/auth-json.ts";
+import { createAuthStorage } from "../storage/create-auth-storage.ts";
+import type { KeyringStore } from "../contract/keyring-store.ts";
 import { diagnoseKeyringError, type EnvironmentFacts, type KeyringProblem } from "./_diagnose.ts";
 import { type ErrorInfo, errorInfo, keyringCall } from "./_stores.ts";
 

@@ -5,19 +5,19 @@
  *
  * @module
  */
-import { nodeFs } from "../_node-builtins.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import type { AuthStorage } from "../auth-storage.ts";
-import type { AuthDotJson } from "../auth-types.ts";
-import { parseAuthJson, serializeAuthJson } from "../auth-json.ts";
-import { createAuthStorage, DEFAULT_AUTH_FILE_NAME, DEFAULT_KEYRING_SERVICE } from "../create-auth-storage.ts";
-import { defaultKeyringStore } from "../default-keyring-store.ts";
-import { AuthFormatError, AuthStorageError } from "../errors.ts";
-import { KeyringError } from "../keyring-error.ts";
-import type { KeyringStore } from "../keyring-store.ts";
-import { computeStoreKey } from "../store-key.ts";
-import { type LockTimeoutError, RefreshLock, type RefreshLockHandle } from "../refresh-lock.ts";
+import type { AuthStorage } from "../storage/auth-storage.ts";
+import type { AuthDotJson } from "../document/auth-types.ts";
+import { parseAuthJson, serializeAuthJson } from "../document/auth-json.ts";
+import { createAuthStorage, DEFAULT_AUTH_FILE_NAME, DEFAULT_KEYRING_SERVICE } from "../storage/create-auth-storage.ts";
+import { defaultKeyringStore } from "../keyring/default-keyring-store.ts";
+import { AuthFormatError, AuthStorageError } from "../contract/errors.ts";
+import { KeyringError } from "../contract/keyring-error.ts";
+import type { KeyringStore } from "../contract/keyring-store.ts";
+import { computeStoreKey } from "../document/store-key.ts";
+import { type LockTimeoutError, RefreshLock, type RefreshLockHandle } from "../refresh/refresh-lock.ts";
 
 /** A JSON-friendly description of an error; never contains a secret (authkeep's messages never do). */
 export interface ErrorInfo {

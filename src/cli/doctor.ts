@@ -10,13 +10,13 @@
  *
  * @module
  */
-import { nodeFs } from "../_node-builtins.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
 import { join } from "node:path";
-import type { AuthCredentialsStoreMode } from "../auth-types.ts";
-import { DEFAULT_AUTH_FILE_NAME, DEFAULT_KEYRING_SERVICE } from "../create-auth-storage.ts";
-import { defaultKeyringStore } from "../default-keyring-store.ts";
-import type { KeyringStore } from "../keyring-store.ts";
-import { computeStoreKey } from "../store-key.ts";
+import type { AuthCredentialsStoreMode } from "../document/auth-types.ts";
+import { DEFAULT_AUTH_FILE_NAME, DEFAULT_KEYRING_SERVICE } from "../storage/create-auth-storage.ts";
+import { defaultKeyringStore } from "../keyring/default-keyring-store.ts";
+import type { KeyringStore } from "../contract/keyring-store.ts";
+import { computeStoreKey } from "../document/store-key.ts";
 import type { CommonOptions } from "./_args.ts";
 import { type EnvironmentFacts, environmentFacts } from "./_diagnose.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";

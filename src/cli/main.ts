@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { nodeFs } from "../_node-builtins.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
 import { fileURLToPath } from "node:url";
 import { type CommonOptions, parseCommand, UsageError } from "./_args.ts";
 import { EXIT, EXIT_STATUS_HELP, type ExitCode } from "./_exit.ts";
@@ -36,7 +36,7 @@ import { DOCTOR_HELP, runDoctor } from "./doctor.ts";
 import { LOGOUT_HELP, runLogout } from "./logout.ts";
 import { MIGRATE_HELP, runMigrate } from "./migrate.ts";
 import { runStatus, STATUS_HELP } from "./status.ts";
-import { KeyringError } from "../keyring-error.ts";
+import { KeyringError } from "../contract/keyring-error.ts";
 
 /** The help text of `authkeep --help`. */
 export const MAIN_HELP = `authkeep: where a command-line tool's login credentials are, and whether the keyring works here.

@@ -17,9 +17,9 @@
  *
  * @module
  */
-import { nodeFs } from "../_node-builtins.ts";
-import type { AuthDotJson } from "../auth-types.ts";
-import { LockTimeoutError } from "../refresh-lock.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
+import type { AuthDotJson } from "../document/auth-types.ts";
+import { LockTimeoutError } from "../refresh/refresh-lock.ts";
 import type { CommonOptions } from "./_args.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import type { Output } from "./_output.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { AuthCredentialsStoreMode, AuthDotJson } from "../auth-types.ts";
-import { parseIdToken } from "../id-token.ts";
+import type { AuthCredentialsStoreMode, AuthDotJson } from "../document/auth-types.ts";
+import { parseIdToken } from "../document/id-token.ts";
 import type { CommonOptions } from "./_args.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import { columns, type Output, relativeTime, showSecret } from "./_output.ts";

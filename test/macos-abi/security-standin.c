@@ -1,6 +1,6 @@
 /*
  * security-standin.c: an in-memory ABI stand-in (a test double) for the
- * Security.framework and CoreFoundation functions that native/macos.ts calls.
+ * Security.framework and CoreFoundation functions that native/macos/store.ts calls.
  *
  * It exists so that the macOS binding's marshalling and CF ownership can be
  * tested on Linux. It implements the same C signatures and the same

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import { parseAuthJson } from "../../src/auth-json.ts";
+import { parseAuthJson } from "../../src/document/auth-json.ts";
 import { childCommand, childEnv, fixturePath, isTempFileName } from "./hardening-env.ts";
 import { randomInt, seededRandom } from "./hardening-random.ts";
 

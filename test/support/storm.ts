@@ -7,8 +7,8 @@
 import process from "node:process";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { AuthCredentialsStoreMode } from "../../src/auth-types.ts";
-import { createAuthStorage } from "../../src/create-auth-storage.ts";
+import type { AuthCredentialsStoreMode } from "../../src/document/auth-types.ts";
+import { createAuthStorage } from "../../src/storage/create-auth-storage.ts";
 import type { StormWorkerConfig, StormWorkerResult } from "../fixtures/storm-worker.ts";
 import type { TokenServer } from "./token-server.ts";
 

@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AuthDotJson } from "../../src/auth-types.ts";
+import type { AuthDotJson } from "../../src/document/auth-types.ts";
 
 /** Options of {@linkcode TokenServer.start}. */
 export interface TokenServerOptions {

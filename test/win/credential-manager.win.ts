@@ -25,15 +25,15 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { createWindowsKeyringStore } from "../../native/windows.ts";
-import { credentialExecutor } from "../../native/_windows-ffi.ts";
-import { bindCredentialApi } from "../../native/_windows-bindings.ts";
-import { runFlowSync, saveFlow, targetName, type CredStep } from "../../native/_windows-flow.ts";
-import { CHUNK_BYTES, chunkTargetPrefix, HEAD_PREFIX, MAX_CHUNKED_VALUE_BYTES } from "../../native/_windows-chunks.ts";
-import { KeyringError } from "../../src/keyring-error.ts";
-import { computeStoreKey, storeKeyForCanonicalPath } from "../../src/store-key.ts";
-import { createAuthStorage } from "../../src/create-auth-storage.ts";
-import type { AuthDotJson } from "../../src/auth-types.ts";
+import { createWindowsKeyringStore } from "../../native/windows/store.ts";
+import { credentialExecutor } from "../../native/windows/_ffi.ts";
+import { bindCredentialApi } from "../../native/windows/_bindings.ts";
+import { runFlowSync, saveFlow, targetName, type CredStep } from "../../native/windows/_flow.ts";
+import { CHUNK_BYTES, chunkTargetPrefix, HEAD_PREFIX, MAX_CHUNKED_VALUE_BYTES } from "../../native/windows/_chunks.ts";
+import { KeyringError } from "../../src/contract/keyring-error.ts";
+import { computeStoreKey, storeKeyForCanonicalPath } from "../../src/document/store-key.ts";
+import { createAuthStorage } from "../../src/storage/create-auth-storage.ts";
+import type { AuthDotJson } from "../../src/document/auth-types.ts";
 
 const require = createRequire(import.meta.url);
 const SERVICE = "authkeep wine test";
@@ -70,7 +70,7 @@ function save(): void {
 
 // ---- raw Credential Manager access, for checking what the store wrote ----
 // CREDENTIALW is declared here again on purpose, with koffi's own struct layout, independently of the
-// hand-made layout in native/_windows-credential.ts: a layout mistake there must not be able to hide
+// hand-made layout in native/windows/_credential.ts: a layout mistake there must not be able to hide
 // itself by being used on both sides of a check.
 
 const koffi = require("koffi");

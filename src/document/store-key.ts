@@ -1,0 +1,77 @@
+/**
+ * The keyring account name for a home directory, exactly as Codex computes it.
+ *
+ * @module
+ */
+import { sha256Hex } from "../contract/_crypto.ts";
+import { nodeFs } from "../contract/_node-builtins.ts";
+
+/** Options for {@linkcode computeStoreKey}. */
+export interface ComputeStoreKeyOptions {
+  /**
+   * The platform whose canonical path form to hash. On `win32`, Rust's
+   * `std::fs::canonicalize` returns a verbatim path (`\\?\C:\…`,
+   * `\\?\UNC\server\share\…`) and Codex hashes it prefix included.
+   * @default {process.platform}
+   */
+  platform?: string;
+}
+
+/**
+ * Computes `"cli|"` + the first 16 hex digits of SHA-256 of the canonical
+ * home path: the real path when it exists (with Rust's verbatim `\\?\` prefix
+ * on Windows), otherwise the path string exactly as given (no `~` expansion).
+ *
+ * @param home The credentials home directory, e.g. `~/.codex`.
+ * @param options The platform to compute for.
+ * @returns The key, e.g. `"cli|940db7b1d0e4eb40"` for the literal `"~/.codex"`.
+ * @example Basic usage
+ * ```ts
+ * import { computeStoreKey } from "authkeep";
+ *
+ * console.log(computeStoreKey("~/.codex")); // "cli|940db7b1d0e4eb40"
+ * ```
+ */
+export function computeStoreKey(home: string, options: ComputeStoreKeyOptions = {}): string {
+  const platform = options.platform ?? process.platform;
+  let canonical = home;
+  try {
+    const realpath = nodeFs().realpathSync.native ?? nodeFs().realpathSync;
+    canonical = platform === "win32" ? toVerbatimPath(realpath(home)) : realpath(home);
+  } catch {
+    // Codex hashes the path as given when canonicalize fails (e.g. it does not exist yet).
+  }
+  return storeKeyForCanonicalPath(canonical);
+}
+
+/**
+ * The store key of an already canonical path string, hashed as is.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { storeKeyForCanonicalPath } from "authkeep";
+ *
+ * console.log(storeKeyForCanonicalPath("\\\\?\\C:\\Users\\alice\\.codex")); // "cli|0a09f70e1bf72236"
+ * ```
+ */
+export function storeKeyForCanonicalPath(canonicalPath: string): string {
+  const digest = sha256Hex(canonicalPath);
+  return `cli|${digest.slice(0, 16)}`;
+}
+
+/**
+ * Turns a Windows path from `realpath` (`C:\x`, `\\server\share\x`) into the
+ * verbatim form Rust's `canonicalize` returns (`\\?\C:\x`, `\\?\UNC\server\share\x`).
+ *
+ * @example Basic usage
+ * ```ts
+ * import { toVerbatimPath } from "authkeep";
+ *
+ * console.log(toVerbatimPath("C:\\Users\\alice\\.codex")); // "\\?\C:\Users\alice\.codex"
+ * ```
+ */
+export function toVerbatimPath(windowsPath: string): string {
+  if (windowsPath.startsWith("\\\\?\\") || windowsPath.startsWith("\\\\.\\")) return windowsPath;
+  if (windowsPath.startsWith("\\\\")) return `\\\\?\\UNC\\${windowsPath.slice(2)}`;
+  return `\\\\?\\${windowsPath}`;
+}

@@ -1,0 +1,86 @@
+/**
+ * The platform keyring factories, loaded on first use. Importing authkeep
+ * parses none of the three native backends (about 20 modules); the one a
+ * program asks for is loaded synchronously when it first creates a store.
+ *
+ * Every backend runs on the FFI provider `native/ffi/` picks per runtime:
+ * koffi on Node, the runtime's own FFI on Bun and Deno (`bun:ffi`,
+ * `Deno.dlopen`), so there it needs nothing from npm. The `ffi` option (or
+ * `AUTHKEEP_FFI`) picks another.
+ *
+ * @module
+ */
+import type { KeyringStore } from "../contract/keyring-store.ts";
+import type { LinuxKeyringStoreOptions } from "../../native/linux/store.ts";
+import type { MacosKeyringStoreOptions } from "../../native/macos/store.ts";
+import type { WindowsKeyringStoreOptions } from "../../native/windows/store.ts";
+
+export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions, WindowsKeyringStoreOptions };
+
+// Sources run as .ts (Node >= 22.18, Bun, Deno); the published package as .js.
+const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+// node:module through getBuiltinModule, on first use: its ES-module import costs start-up time (see _node-builtins.ts).
+// The sources and tsc's output sit two folders below the root (src/keyring/); the bundle puts this
+// code in dist/bundle/src/<entry>.js, one below. Both mirror native/<os>/store.
+const nativeRoot = /\/src\/keyring\/[^/]+$/.test(import.meta.url) ? "../../native/" : "../native/";
+const load = (name: string): unknown =>
+  process.getBuiltinModule("node:module").createRequire(import.meta.url)(`${nativeRoot}${name}/store${extension}`);
+
+/**
+ * Creates the Linux (Secret Service, libsecret) keyring store.
+ *
+ * @param options `timeoutMs` for async calls, `syncTimeoutMs` for each synchronous D-Bus round trip,
+ * and `ffi` for the FFI provider (else `AUTHKEEP_FFI`, else the runtime's own).
+ * @returns A {@linkcode KeyringStore} with `backend: "libsecret"`.
+ * @example Basic usage
+ * ```ts
+ * import { createLinuxKeyringStore } from "authkeep";
+ *
+ * const keyring = createLinuxKeyringStore({ timeoutMs: 2000 });
+ * const value = await keyring.load("authkeep example", "nobody").catch(() => null);
+ * console.log(value); // null
+ * ```
+ */
+export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {
+  return (load("linux") as typeof import("../../native/linux/store.ts")).createLinuxKeyringStore(options);
+}
+
+/**
+ * Creates the Windows Credential Manager store.
+ *
+ * @param options `timeoutMs` for the async methods, and `ffi` for the FFI provider (else
+ * `AUTHKEEP_FFI`, else the runtime's own).
+ * @returns A {@linkcode KeyringStore} with `backend: "windows"`.
+ * @example Basic usage
+ * ```ts
+ * import { createWindowsKeyringStore } from "authkeep";
+ *
+ * if (process.platform === "win32") {
+ *   const keyring = createWindowsKeyringStore({ timeoutMs: 2000 });
+ *   console.log(await keyring.load("authkeep example", "nobody")); // null
+ * }
+ * ```
+ */
+export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = {}): KeyringStore {
+  return (load("windows") as typeof import("../../native/windows/store.ts")).createWindowsKeyringStore(options);
+}
+
+/**
+ * Creates the macOS keychain store.
+ *
+ * @param options `timeoutMs` for the async methods, `ffi` for the FFI provider (else
+ * `AUTHKEEP_FFI`, else the runtime's own), and library paths for the ABI stand-in tests.
+ * @returns A {@linkcode KeyringStore} with `backend: "macos"`.
+ * @example Basic usage
+ * ```ts
+ * import { createMacosKeyringStore } from "authkeep";
+ *
+ * if (process.platform === "darwin") {
+ *   const keyring = createMacosKeyringStore({ timeoutMs: 2000 });
+ *   console.log(await keyring.load("authkeep example", "nobody")); // null
+ * }
+ * ```
+ */
+export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {
+  return (load("macos") as typeof import("../../native/macos/store.ts")).createMacosKeyringStore(options);
+}

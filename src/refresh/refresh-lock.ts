@@ -1,0 +1,468 @@
+/**
+ * A cross-process lock file, so that at most one process refreshes a login's
+ * tokens at a time. It lives beside the credentials (`<home>/auth.json.lock`)
+ * whatever the storage mode, because every process sharing a login shares
+ * that home.
+ *
+ * How it works:
+ * - **Acquire:** create the file exclusively (`O_EXCL`) and write
+ *   `{pid, host, startedAt, nonce}` into it.
+ * - **Stale:** the holder's pid is dead on this host (`kill(pid, 0)` →
+ *   `ESRCH`), or the file is older than `staleMs` (a holder on another host,
+ *   or a hung one). `staleMs` is well above the refresh timeout.
+ * - **Takeover:** a waiter that sees a stale lock with nonce `n` first creates
+ *   `<lock>.takeover-<n>` exclusively. Only that one waiter may remove the
+ *   stale file, and only after re-reading it and finding nonce `n` still
+ *   there; then everyone competes for a fresh `O_EXCL` create again. A slow
+ *   waiter that still believes in `n` later finds another nonce and backs off,
+ *   so two waiters cannot both win.
+ * - **Release:** removes the file only if it still carries our nonce.
+ *
+ * Known limits: a holder that is alive but stalls longer than `staleMs` can
+ * lose its lock; a waiter killed during a takeover (a few file operations,
+ * milliseconds) leaves a claim file that blocks takeovers of that one stale
+ * lock until it is itself `staleMs` old. `authkeep migrate` and `logout`
+ * name the files to remove by hand when they meet it.
+ *
+ * @module
+ */
+import { randomHex } from "../contract/_crypto.ts";
+import type { FileHandle } from "node:fs/promises";
+import type { FSWatcher } from "node:fs";
+import { nodeFs, fsPromises, nodeOs, nodePath } from "../contract/_node-builtins.ts";
+import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
+import { mkdirp } from "../storage/_fs-steps.ts";
+
+/** What a lock file records about its holder. */
+export interface RefreshLockHolder {
+  /** The holder's process id. */
+  pid: number;
+  /** The holder's host name; pid liveness is only checked on the same host. */
+  host: string;
+  /** When the holder took the lock (ISO 8601 UTC). */
+  startedAt: string;
+  /** A random value that identifies this one acquisition. */
+  nonce: string;
+}
+
+/** Options of {@linkcode RefreshLock}. */
+export interface RefreshLockOptions {
+  /** The lock file, e.g. `<home>/auth.json.lock`. */
+  path: string;
+  /**
+   * Age after which a lock is stale even if its holder may be alive.
+   * @default 120000 (4 × the default refresh timeout)
+   */
+  staleMs?: number;
+  /**
+   * How long {@linkcode RefreshLock.acquire} waits before throwing {@linkcode LockTimeoutError}.
+   * @default 150000 (longer than `staleMs`, so a stale lock is always taken over first)
+   */
+  timeoutMs?: number;
+  /**
+   * Pause between attempts while waiting (a random jitter of up to the same amount is added).
+   * @default 10
+   */
+  pollMs?: number;
+}
+
+/** Sleeps between lock attempts; see {@linkcode RefreshLock.waiter}. */
+export interface LockWaiter {
+  /** Whether changes wake the sleeper (file watching works here); if not, only the timer does. */
+  readonly watching: boolean;
+  /** Waits `ms`, or less when a watched file changes. */
+  sleep(ms: number): Promise<void>;
+  /** Stops watching. */
+  close(): void;
+}
+
+/** A held lock. Release it in a `finally`. */
+export interface RefreshLockHandle {
+  /** The lock file. */
+  readonly path: string;
+  /** The nonce written into the lock file. */
+  readonly nonce: string;
+  /** Removes the lock file if it is still ours; returns whether it removed it. */
+  release(): Promise<boolean>;
+}
+
+/** Default age after which a lock is stale. */
+export const DEFAULT_LOCK_STALE_MS = 4 * DEFAULT_REFRESH_TIMEOUT_MS;
+/** Default time to wait for a lock. */
+export const DEFAULT_LOCK_TIMEOUT_MS = DEFAULT_LOCK_STALE_MS + DEFAULT_REFRESH_TIMEOUT_MS;
+
+/** A content-less lock file older than this is treated as left by a holder that died while writing it. */
+const UNREADABLE_GRACE_MS = 10_000;
+
+/** Nonces this process holds right now, so our own pid in a lock file is not mistaken for a dead holder. */
+const heldNonces = new Set<string>();
+
+/**
+ * Waiting for the refresh lock took longer than allowed.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { LockTimeoutError, RefreshLock } from "authkeep";
+ *
+ * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
+ * const held = await new RefreshLock({ path }).acquire();
+ * try {
+ *   await new RefreshLock({ path, timeoutMs: 100 }).acquire();
+ * } catch (error) {
+ *   if (error instanceof LockTimeoutError) console.log(error.holder?.pid === process.pid); // true
+ * }
+ * await held.release();
+ * ```
+ */
+export class LockTimeoutError extends Error {
+  /** The lock file. */
+  readonly path: string;
+  /** How long we waited, in milliseconds. */
+  readonly waitedMs: number;
+  /** Who held the lock when we gave up, if it could be read. */
+  readonly holder: RefreshLockHolder | undefined;
+
+  /**
+   * @param path The lock file.
+   * @param waitedMs How long we waited.
+   * @param holder The holder at the time we gave up.
+   */
+  constructor(path: string, waitedMs: number, holder?: RefreshLockHolder) {
+    const who = holder ? ` (held by pid ${holder.pid} on ${holder.host} since ${holder.startedAt})` : "";
+    super(`Timed out after ${Math.round(waitedMs)} ms waiting for the refresh lock ${path}${who}`);
+    this.name = "LockTimeoutError";
+    this.path = path;
+    this.waitedMs = waitedMs;
+    this.holder = holder;
+  }
+}
+
+/**
+ * A cross-process lock file with stale-holder takeover. {@linkcode AuthManager}
+ * creates one beside the auth file; use it directly to serialise other work.
+ *
+ * @example Basic usage
+ * ```ts
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ * import { RefreshLock } from "authkeep";
+ *
+ * const home = mkdtempSync(join(tmpdir(), "authkeep-"));
+ * const lock = new RefreshLock({ path: join(home, "auth.json.lock") });
+ * const handle = await lock.acquire();
+ * try {
+ *   // only one process at a time gets here
+ * } finally {
+ *   await handle.release();
+ * }
+ * ```
+ */
+export class RefreshLock {
+  /** The lock file. */
+  readonly path: string;
+  /** Age after which a lock is stale. */
+  readonly staleMs: number;
+  /** How long {@linkcode RefreshLock.acquire} waits. */
+  readonly timeoutMs: number;
+  /** Pause between attempts while waiting. */
+  readonly pollMs: number;
+
+  /** @param options The lock file and its timings. */
+  constructor(options: RefreshLockOptions) {
+    this.path = options.path;
+    this.staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
+    this.timeoutMs = options.timeoutMs ?? Math.max(DEFAULT_LOCK_TIMEOUT_MS, this.staleMs + DEFAULT_REFRESH_TIMEOUT_MS);
+    this.pollMs = options.pollMs ?? 10;
+  }
+
+  /**
+   * Makes one attempt to take the lock, taking over a stale one.
+   *
+   * @returns The handle, or `null` when someone else holds it.
+   * @throws {Error} when the lock file cannot be created for another reason than "exists".
+   * @example Basic usage
+   * ```ts
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { RefreshLock } from "authkeep";
+   *
+   * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
+   * const handle = await new RefreshLock({ path }).tryAcquire();
+   * console.log(handle !== null); // true: nobody else held it
+   * await handle?.release();
+   * ```
+   */
+  async tryAcquire(): Promise<RefreshLockHandle | null> {
+    // Two rounds: the holder may vanish between our create and our read.
+    for (let round = 0; round < 2; round++) {
+      const created = await this.#create();
+      if (created) return created;
+      const current = await readLockFile(this.path);
+      if (current === null) continue;
+      if (!this.#isStale(current)) return null;
+      if (!(await this.#removeStale(current))) return null;
+    }
+    return null;
+  }
+
+  /**
+   * Waits for the lock, polling, and takes over a stale one.
+   *
+   * @param options `timeoutMs` overrides the lock's own wait bound.
+   * @returns The handle; release it in a `finally`.
+   * @throws {LockTimeoutError} when the lock stays busy for `timeoutMs`.
+   * @example Basic usage
+   * ```ts
+   * import { mkdtempSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * import { RefreshLock } from "authkeep";
+   *
+   * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
+   * const handle = await new RefreshLock({ path }).acquire({ timeoutMs: 5000 });
+   * await handle.release();
+   * ```
+   */
+  async acquire(options: { timeoutMs?: number } = {}): Promise<RefreshLockHandle> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const start = Date.now();
+    const waiter = this.waiter();
+    try {
+      for (;;) {
+        const handle = await this.tryAcquire();
+        if (handle) return handle;
+        const waited = Date.now() - start;
+        if (waited >= timeoutMs) throw new LockTimeoutError(this.path, waited, (await readLockFile(this.path))?.holder);
+        await waiter.sleep(this.pollMs + Math.random() * this.pollMs);
+      }
+    } finally {
+      waiter.close();
+    }
+  }
+
+  /**
+   * Returns a sleeper that wakes early when anything changes in the lock's
+   * directory (the lock file released, the auth file replaced), so waiters
+   * react at once instead of at their next poll. Where file watching is not
+   * available it is a plain timer. Close it when done.
+   *
+   * @param files Wake for changes of these file names in the lock's directory
+   * (default: the lock file only).
+   * @returns The sleeper; `close()` it when done.
+   */
+  waiter(files?: readonly string[]): LockWaiter {
+    const dir = nodePath().dirname(this.path);
+    const lockName = nodePath().basename(this.path);
+    let wake: (() => void) | null = null;
+    // A change seen while nobody was sleeping makes the next sleep return at once, so none is lost.
+    let dirty = false;
+    let watcher: FSWatcher | null = null;
+    try {
+      watcher = nodeFs().watch(dir, { persistent: false }, (_event, name) => {
+        const file = name === null ? null : String(name);
+        if (file !== null && !(files ? files.includes(file) : file === lockName)) return;
+        if (wake) wake();
+        else dirty = true;
+      });
+      watcher.on("error", () => {
+        watcher?.close();
+        watcher = null;
+      });
+    } catch {
+      watcher = null; // no inotify/FSEvents here (or the dir does not exist yet): poll only
+    }
+    return {
+      get watching() {
+        return watcher !== null;
+      },
+      sleep: (ms) =>
+        new Promise<void>((resolve) => {
+          if (dirty) {
+            dirty = false;
+            resolve();
+            return;
+          }
+          const timer = setTimeout(done, ms);
+          function done() {
+            clearTimeout(timer);
+            wake = null;
+            resolve();
+          }
+          wake = done;
+        }),
+      close: () => {
+        watcher?.close();
+        watcher = null;
+        wake?.();
+      },
+    };
+  }
+
+  /** Reads who holds the lock now, or `null` when it is free or unreadable. */
+  async holder(): Promise<RefreshLockHolder | null> {
+    return (await readLockFile(this.path))?.holder ?? null;
+  }
+
+  async #create(madeHome = false): Promise<RefreshLockHandle | null> {
+    const holder: RefreshLockHolder = {
+      pid: process.pid,
+      host: nodeOs().hostname(),
+      startedAt: new Date().toISOString(),
+      nonce: randomHex(16),
+    };
+    let file: FileHandle;
+    try {
+      file = await fsPromises().open(this.path, "wx", 0o600);
+    } catch (error) {
+      if (codeOf(error) === "EEXIST") return null;
+      if (codeOf(error) !== "ENOENT" || madeHome) throw error;
+      // The home does not exist yet (first login in progress); create it like the file store does.
+      // Our own mkdirp: Node's recursive mkdir spins forever under /proc.
+      await mkdirp(nodePath().dirname(this.path), 0o700).async();
+      return this.#create(true);
+    }
+    heldNonces.add(holder.nonce);
+    try {
+      await file.writeFile(JSON.stringify(holder));
+    } catch (error) {
+      heldNonces.delete(holder.nonce);
+      await file.close().catch(() => {});
+      await fsPromises().unlink(this.path).catch(() => {});
+      throw error;
+    }
+    await file.close();
+    return makeHandle(this.path, holder.nonce);
+  }
+
+  #isStale(current: LockFileState): boolean {
+    const age = Date.now() - current.mtimeMs;
+    const holder = current.holder;
+    if (holder === undefined) return age > Math.min(this.staleMs, UNREADABLE_GRACE_MS);
+    if (holder.host === nodeOs().hostname()) {
+      // Our own pid with a nonce we do not hold: a previous process that had our pid (containers reuse pids).
+      if (holder.pid === process.pid) return !heldNonces.has(holder.nonce);
+      if (!pidAlive(holder.pid)) return true;
+    }
+    return age > this.staleMs;
+  }
+
+  /** Removes the stale lock `seen` if we win the takeover claim for it; returns whether we removed it. */
+  async #removeStale(seen: LockFileState): Promise<boolean> {
+    const claimPath = `${this.path}.takeover-${seen.identity}`;
+    let claim: FileHandle;
+    try {
+      claim = await fsPromises().open(claimPath, "wx", 0o600);
+    } catch (error) {
+      if (codeOf(error) !== "EEXIST") throw error;
+      // Another waiter is taking over. If its claim is old, that waiter died mid-takeover.
+      const stat = await fsPromises().stat(claimPath).catch(() => null);
+      if (stat && Date.now() - stat.mtimeMs > this.staleMs) await fsPromises().unlink(claimPath).catch(() => {});
+      return false;
+    }
+    try {
+      await claim.close();
+      // Re-read under the claim: only if the very lock we judged stale is still there may we remove it.
+      const now = await readLockFile(this.path);
+      if (now === null || now.identity !== seen.identity) return false;
+      await fsPromises().unlink(this.path).catch((error: unknown) => {
+        if (codeOf(error) !== "ENOENT") throw error;
+      });
+      return true;
+    } finally {
+      await fsPromises().unlink(claimPath).catch(() => {});
+    }
+  }
+}
+
+interface LockFileState {
+  /** The parsed content, or `undefined` while it is being written (or corrupt). */
+  holder: RefreshLockHolder | undefined;
+  mtimeMs: number;
+  /** The nonce, or (for unreadable content) the inode and mtime: names one acquisition. */
+  identity: string;
+}
+
+async function readLockFile(path: string): Promise<LockFileState | null> {
+  let file: FileHandle;
+  try {
+    file = await fsPromises().open(path, "r");
+  } catch (error) {
+    if (codeOf(error) === "ENOENT") return null;
+    throw error;
+  }
+  try {
+    // stat and read through one descriptor, so both describe the same file.
+    const stat = await file.stat();
+    const text = await file.readFile("utf8");
+    const holder = parseHolder(text);
+    const identity = holder ? holder.nonce : `i${stat.ino}-${Math.trunc(stat.mtimeMs)}`;
+    return { holder, mtimeMs: stat.mtimeMs, identity };
+  } finally {
+    await file.close();
+  }
+}
+
+function parseHolder(text: string): RefreshLockHolder | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<RefreshLockHolder> | null;
+    if (
+      value !== null &&
+      typeof value === "object" &&
+      Number.isSafeInteger(value.pid) &&
+      typeof value.host === "string" &&
+      typeof value.startedAt === "string" &&
+      typeof value.nonce === "string" &&
+      /^[0-9a-f]{8,64}$/.test(value.nonce)
+    ) {
+      return value as RefreshLockHolder;
+    }
+  } catch {
+    // Being written, or garbage: judged by age alone.
+  }
+  return undefined;
+}
+
+function makeHandle(path: string, nonce: string): RefreshLockHandle {
+  let released = false;
+  return {
+    path,
+    nonce,
+    async release() {
+      if (released) return false;
+      released = true;
+      try {
+        const current = await readLockFile(path).catch(() => null);
+        // Someone took it over (we overran staleMs): their lock is not ours to remove.
+        if (current?.holder?.nonce !== nonce) return false;
+        await fsPromises().unlink(path);
+        return true;
+      } catch (error) {
+        if (codeOf(error) === "ENOENT") return false;
+        throw error;
+      } finally {
+        // Only now: until the file is gone, our pid in it must not look like a dead predecessor's.
+        heldNonces.delete(nonce);
+      }
+    },
+  };
+}
+
+/** Whether a process with this pid exists on this host. EPERM means it exists but is not ours. */
+function pidAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return codeOf(error) !== "ESRCH";
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
+}

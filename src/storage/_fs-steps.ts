@@ -1,0 +1,280 @@
+/**
+ * The file-system operations the storages use, each as a sync/async
+ * {@linkcode Step} pair.
+ *
+ * @module
+ */
+import type * as fsp from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { nodeFs, fsPromises, nodePath } from "../contract/_node-builtins.ts";
+import type { Step } from "../contract/engine.ts";
+
+// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+let cachedReadFlags: number | undefined;
+const readFlags = (): number => (cachedReadFlags ??= nodeFs().constants.O_RDONLY | (nodeFs().constants.O_NONBLOCK ?? 0));
+
+function notRegularFile(path: string, stats: Stats): Error {
+  if (stats.isDirectory()) return Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
+  return Object.assign(new Error(`${path} is not a regular file`), { code: "EFTYPE" });
+}
+
+/**
+ * Reads to the end of `fd`, sized from the `fstat` the caller already made
+ * (`readFileSync(fd)` would stat again). The file may still grow, so read
+ * until a read returns nothing.
+ */
+function readAllSync(fd: number, sizeHint: number): Uint8Array {
+  let buffer = new Uint8Array(sizeHint + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    const count = nodeFs().readSync(fd, buffer, length, buffer.length - length, null);
+    if (count === 0) return buffer.subarray(0, length);
+    length += count;
+  }
+}
+
+/**
+ * Reads a whole file as bytes; `null` when it does not exist. Anything but a
+ * regular file (a FIFO, a device such as /dev/zero, a socket) is refused with
+ * code `EFTYPE` (a directory with `EISDIR`): reading one hung forever or until
+ * memory ran out.
+ */
+export function readBytes(path: string): Step<Uint8Array | null> {
+  return {
+    sync: () => {
+      let fd: number;
+      try {
+        fd = nodeFs().openSync(path, readFlags());
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ENOENT") return null;
+        throw error;
+      }
+      try {
+        const stats = nodeFs().fstatSync(fd);
+        if (!stats.isFile()) throw notRegularFile(path, stats);
+        return readAllSync(fd, stats.size);
+      } finally {
+        nodeFs().closeSync(fd);
+      }
+    },
+    async: async () => {
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsPromises().open(path, readFlags());
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ENOENT") return null;
+        throw error;
+      }
+      try {
+        const stats = await handle.stat();
+        if (!stats.isFile()) throw notRegularFile(path, stats);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/** `lstat`, or `null` when nothing is there. */
+export function lstatOrNull(path: string): Step<Stats | null> {
+  return {
+    sync: () => nodeFs().lstatSync(path, { throwIfNoEntry: false }) ?? null,
+    async: () =>
+      fsPromises().lstat(path).catch((error: { code?: unknown }) => {
+        if (error.code === "ENOENT") return null;
+        throw error;
+      }),
+  };
+}
+
+/** `stat`, or `null` when nothing is there. */
+export function statOrNull(path: string): Step<Stats | null> {
+  return {
+    sync: () => nodeFs().statSync(path, { throwIfNoEntry: false }) ?? null,
+    async: () =>
+      fsPromises().stat(path).catch((error: { code?: unknown }) => {
+        if (error.code === "ENOENT") return null;
+        throw error;
+      }),
+  };
+}
+
+/** Resolves symlinks. */
+export function realpath(path: string): Step<string> {
+  return { sync: () => nodeFs().realpathSync(path), async: () => fsPromises().realpath(path) };
+}
+
+/**
+ * `mkdir -p` with a mode for the directories it creates; returns the first one created.
+ *
+ * Not `{ recursive: true }`: Node's recursive mkdir loops forever where mkdir
+ * keeps answering ENOENT although the parent exists (`/proc/x`, some FUSE and
+ * network mounts). This walk finds the deepest existing ancestor, then creates
+ * each missing level once, so every failure surfaces as an error.
+ */
+export function mkdirp(path: string, mode: number): Step<string | undefined> {
+  const chain: string[] = [];
+  for (let current = nodePath().resolve(path); ; current = nodePath().dirname(current)) {
+    chain.push(current);
+    if (nodePath().dirname(current) === current) break;
+  }
+  const alreadyThere = (error: unknown): void => {
+    // Another process created it between our stat and mkdir; a file there fails at the next level.
+    if ((error as { code?: unknown }).code !== "EEXIST") throw error;
+  };
+  return {
+    sync: () => {
+      let existing = 0;
+      while (existing < chain.length && nodeFs().statSync(chain[existing]!, { throwIfNoEntry: false }) === undefined) existing++;
+      let first: string | undefined;
+      for (let i = existing - 1; i >= 0; i--) {
+        try {
+          nodeFs().mkdirSync(chain[i]!, { mode });
+          first ??= chain[i];
+        } catch (error) {
+          alreadyThere(error);
+        }
+      }
+      return first;
+    },
+    async: async () => {
+      let existing = 0;
+      while (existing < chain.length && (await statOrNull(chain[existing]!).async()) === null) existing++;
+      let first: string | undefined;
+      for (let i = existing - 1; i >= 0; i--) {
+        try {
+          await fsPromises().mkdir(chain[i]!, { mode });
+          first ??= chain[i];
+        } catch (error) {
+          alreadyThere(error);
+        }
+      }
+      return first;
+    },
+  };
+}
+
+/** Lists a directory. */
+export function readdir(path: string): Step<string[]> {
+  return { sync: () => nodeFs().readdirSync(path), async: () => fsPromises().readdir(path) };
+}
+
+/** Removes a file; returns whether it existed. */
+export function unlinkIfExists(path: string): Step<boolean> {
+  const missing = (error: { code?: unknown }): boolean => {
+    if (error.code === "ENOENT") return false;
+    throw error;
+  };
+  return {
+    sync: () => {
+      try {
+        nodeFs().unlinkSync(path);
+        return true;
+      } catch (error) {
+        return missing(error as { code?: unknown });
+      }
+    },
+    async: () => fsPromises().unlink(path).then(() => true, missing),
+  };
+}
+
+/** Renames `from` over `to`. */
+export function rename(from: string, to: string): Step<void> {
+  return { sync: () => nodeFs().renameSync(from, to), async: () => fsPromises().rename(from, to) };
+}
+
+/** Sets a file's mode. */
+export function chmod(path: string, mode: number): Step<void> {
+  return { sync: () => nodeFs().chmodSync(path, mode), async: () => fsPromises().chmod(path, mode) };
+}
+
+/** The owner to give a new file. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Creates `path` exclusively (it must not exist) with `mode`, gives it
+ * `owner` when one is passed (through the descriptor, so a swapped path
+ * cannot redirect the chown), writes `data`, fsyncs and closes it. The file
+ * is closed even when a write fails.
+ */
+export function writeNewFileDurably(path: string, data: Uint8Array, mode: number, owner?: FileOwner): Step<void> {
+  return {
+    sync: () => {
+      const fd = nodeFs().openSync(path, "wx", mode);
+      try {
+        if (owner !== undefined) nodeFs().fchownSync(fd, owner.uid, owner.gid);
+        let offset = 0;
+        while (offset < data.length) offset += nodeFs().writeSync(fd, data, offset, data.length - offset);
+        nodeFs().fsyncSync(fd);
+      } finally {
+        nodeFs().closeSync(fd);
+      }
+    },
+    async: async () => {
+      const handle = await fsPromises().open(path, "wx", mode);
+      try {
+        if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/**
+ * Fsyncs a directory so a rename in it survives a power cut. Platforms that
+ * cannot open or fsync directories (Windows) are skipped silently.
+ */
+export function fsyncDirectory(path: string): Step<void> {
+  const ignorable = (error: { code?: unknown }): void => {
+    if (!["EISDIR", "EPERM", "EINVAL", "EBADF", "EACCES", "ENOTSUP"].includes(String(error.code))) throw error;
+  };
+  return {
+    sync: () => {
+      let fd: number;
+      try {
+        fd = nodeFs().openSync(path, "r");
+      } catch (error) {
+        return ignorable(error as { code?: unknown });
+      }
+      try {
+        nodeFs().fsyncSync(fd);
+      } catch (error) {
+        ignorable(error as { code?: unknown });
+      } finally {
+        nodeFs().closeSync(fd);
+      }
+    },
+    async: async () => {
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsPromises().open(path, "r");
+      } catch (error) {
+        return ignorable(error as { code?: unknown });
+      }
+      try {
+        await handle.sync();
+      } catch (error) {
+        ignorable(error as { code?: unknown });
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/** Wraps a synchronous computation as a step (for keyring calls and the like). */
+export function step<T>(sync: () => T, async: () => Promise<T>): Step<T> {
+  return { sync, async };
+}

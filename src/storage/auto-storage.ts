@@ -1,0 +1,88 @@
+/**
+ * `auto` mode: the keyring, falling back to the file when the keyring fails.
+ *
+ * Beyond Codex, auto never lets two diverging copies confuse a later load:
+ * - a successful keyring save removes the file (as Codex does);
+ * - a save that falls back to the file then tries to delete the keyring
+ *   entry, so a stale keyring copy cannot shadow the new file;
+ * - if that delete fails too (the keyring is still unreachable), load
+ *   compares the two copies when the keyring comes back and uses the file
+ *   when its `last_refresh` is strictly newer, or when it has none while the
+ *   keyring entry has one (an API-key login saved as a fallback), with a warning.
+ *
+ * @module
+ */
+import type { AuthDotJson } from "../document/auth-types.ts";
+import { AuthFormatError } from "../contract/errors.ts";
+import { type Flow, io } from "../contract/engine.ts";
+import { step } from "./_fs-steps.ts";
+import { computeStoreKey } from "../document/store-key.ts";
+import { loadFileFlow, saveFileFlow } from "./file-storage.ts";
+import { deleteKeyringFlow, type KeyringLocation, loadKeyringFlow, saveKeyringFlow } from "./keyring-storage.ts";
+import type { StorageFlows } from "./_flow-storage.ts";
+
+/** The flows of `auto` mode. */
+export function autoStorageFlows(location: KeyringLocation): StorageFlows {
+  return {
+    load: () => loadAutoFlow(location),
+    save: (auth) => saveAutoFlow(location, auth),
+    delete: () => deleteKeyringFlow(location),
+  };
+}
+
+function* loadAutoFlow(location: KeyringLocation): Flow<AuthDotJson | null> {
+  let fromKeyring: AuthDotJson | null;
+  try {
+    fromKeyring = yield* loadKeyringFlow(location);
+  } catch (error) {
+    location.warn(`failed to load CLI auth from keyring, falling back to file storage: ${(error as Error).message}`);
+    return yield* loadFileFlow(location);
+  }
+  if (fromKeyring === null) return yield* loadFileFlow(location);
+  // Both copies exist only after a fallback save whose keyring cleanup failed.
+  let fromFile: AuthDotJson | null = null;
+  try {
+    fromFile = yield* loadFileFlow(location, 1);
+  } catch {
+    return fromKeyring; // An unreadable fallback file cannot be newer in any useful sense.
+  }
+  if (fromFile !== null && isStrictlyNewer(fromFile, fromKeyring)) {
+    location.warn(
+      "the auth.json fallback file is newer than the keyring entry (it was saved while the keyring was unavailable); using the file",
+    );
+    return fromFile;
+  }
+  return fromKeyring;
+}
+
+function* saveAutoFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void> {
+  try {
+    return yield* saveKeyringFlow(location, auth);
+  } catch (error) {
+    if (error instanceof AuthFormatError) throw error; // Not a keyring problem: the file would refuse it too.
+    location.warn(`failed to save auth to keyring, falling back to file storage: ${(error as Error).message}`);
+  }
+  yield* saveFileFlow(location, auth);
+  try {
+    const keyring = location.keyring();
+    const account = computeStoreKey(location.home);
+    yield* io(step(
+      () => keyring.deleteSync(location.service, account),
+      () => keyring.delete(location.service, account),
+    ));
+  } catch {
+    // Still unreachable: loadAutoFlow's last_refresh comparison keeps the file authoritative.
+  }
+}
+
+function isStrictlyNewer(candidate: AuthDotJson, reference: AuthDotJson): boolean {
+  if (candidate.last_refresh == null) {
+    // A file without last_refresh (an API-key login) beside a keyring entry with one can only come
+    // from a fallback save (a keyring save removes the file), so it is the newer copy; treating it
+    // as older let the stale keyring entry shadow it and the next save drop it.
+    return reference.last_refresh != null;
+  }
+  const candidateTime = Date.parse(candidate.last_refresh);
+  if (reference.last_refresh == null) return true;
+  return candidateTime > Date.parse(reference.last_refresh);
+}

@@ -1,0 +1,95 @@
+/**
+ * The one entry point for every storage mode.
+ *
+ * @module
+ */
+import type { AuthStorage } from "./auth-storage.ts";
+import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
+import { defaultKeyringStore } from "../keyring/default-keyring-store.ts";
+import type { KeyringStore } from "../contract/keyring-store.ts";
+import { FlowStorage, type StorageFlows } from "./_flow-storage.ts";
+import { fileStorageFlows } from "./file-storage.ts";
+import { keyringStorageFlows, type KeyringLocation } from "./keyring-storage.ts";
+import { autoStorageFlows } from "./auto-storage.ts";
+import { ephemeralStorageFlows } from "./ephemeral-storage.ts";
+
+/** Codex's keyring service name. */
+export const DEFAULT_KEYRING_SERVICE = "Codex Auth";
+/** Codex's credentials file name. */
+export const DEFAULT_AUTH_FILE_NAME = "auth.json";
+
+/** Options for {@linkcode createAuthStorage}. */
+export interface CreateAuthStorageOptions {
+  /** The credentials home directory (see {@linkcode defaultHome}). */
+  home: string;
+  /**
+   * Where credentials live.
+   * @default {"file"}
+   */
+  mode?: AuthCredentialsStoreMode;
+  /**
+   * The keyring backend for `keyring` and `auto` modes.
+   * @default {defaultKeyringStore()}
+   */
+  keyring?: KeyringStore;
+  /**
+   * The keyring service name.
+   * @default {"Codex Auth"}
+   */
+  service?: string;
+  /**
+   * The credentials file name inside `home`.
+   * @default {"auth.json"}
+   */
+  fileName?: string;
+  /**
+   * Receives warnings (a fallback taken, a corrupt file kept, loose
+   * permissions). Warnings never contain secrets.
+   * @default {process.emitWarning}
+   */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Creates the storage for one home in the chosen mode. Nothing is read or
+ * loaded until the first call; the platform keyring is only created when a
+ * keyring mode first needs it.
+ *
+ * @param options The home, the mode and, optionally, the keyring and names.
+ * @returns An {@linkcode AuthStorage} with async and sync methods.
+ * @throws {TypeError} for an unknown mode or an empty home.
+ * @example Basic usage
+ * ```ts
+ * import { createAuthStorage, defaultHome } from "authkeep";
+ *
+ * const storage = createAuthStorage({ home: defaultHome(), mode: "auto" });
+ * const auth = await storage.load();
+ * console.log(auth === null ? "logged out" : "logged in");
+ * ```
+ */
+export function createAuthStorage(options: CreateAuthStorageOptions): AuthStorage {
+  const mode = options.mode ?? "file";
+  if (!AUTH_CREDENTIALS_STORE_MODES.includes(mode)) {
+    throw new TypeError(`unknown credentials store mode ${JSON.stringify(mode)}; expected one of ${AUTH_CREDENTIALS_STORE_MODES.join(", ")}`);
+  }
+  if (typeof options.home !== "string" || options.home === "") {
+    throw new TypeError("createAuthStorage needs a non-empty home directory");
+  }
+  const fileName = options.fileName ?? DEFAULT_AUTH_FILE_NAME;
+  const service = options.service ?? DEFAULT_KEYRING_SERVICE;
+  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "AuthkeepWarning"));
+  let keyring = options.keyring;
+  const location: KeyringLocation = {
+    home: options.home,
+    fileName,
+    warn,
+    service,
+    keyring: () => (keyring ??= defaultKeyringStore()),
+  };
+  const flows: StorageFlows =
+    mode === "file" ? fileStorageFlows(location)
+    : mode === "keyring" ? keyringStorageFlows(location)
+    : mode === "auto" ? autoStorageFlows(location)
+    : ephemeralStorageFlows(options.home, service);
+  return new FlowStorage(mode, options.home, fileName, flows);
+}

@@ -1,0 +1,224 @@
+/**
+ * `file` mode: `<home>/auth.json`, written atomically, read with a bounded
+ * retry.
+ *
+ * Policies (documented in the README):
+ * - the home directory is created 0700 and the file is always 0600 after a save;
+ *   a home that other users can write to (group or world write bit) gets a
+ *   warning, once per process, on the first load or save;
+ * - a symlinked `auth.json` is followed: saves atomically replace the link's
+ *   target (the link stays), and delete removes the target and the link;
+ * - a corrupt file is never silently lost: before a save replaces it (or a
+ *   keyring save removes it), its bytes are kept as
+ *   `auth.json.corrupt-<timestamp>` (0600) with a warning.
+ *
+ * @module
+ */
+import type { AuthDotJson } from "../document/auth-types.ts";
+import { parseAuthJson, serializeAuthJson } from "../document/auth-json.ts";
+import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "../contract/errors.ts";
+import { type Flow, io, sleepStep } from "../contract/engine.ts";
+import { lstatOrNull, mkdirp, readBytes, realpath, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import { ownerToKeep, writeFileAtomicFlow } from "./atomic-write.ts";
+import type { StorageFlows } from "./_flow-storage.ts";
+import { nodePath } from "../contract/_node-builtins.ts";
+
+/** Where a file-backed storage keeps its file, and how it reports warnings. */
+export interface FileLocation {
+  home: string;
+  fileName: string;
+  warn: (message: string) => void;
+}
+
+// Other writers (the real Codex CLI) truncate and rewrite auth.json in place, so a
+// reader can catch it half-written: retry a parse failure, 3 attempts over ~100 ms.
+const LOAD_ATTEMPTS = 3;
+const LOAD_RETRY_DELAY_MS = 50;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** The flows of `file` mode. */
+export function fileStorageFlows(location: FileLocation): StorageFlows {
+  return {
+    load: () => loadFileFlow(location),
+    save: (auth) => saveFileFlow(location, auth),
+    delete: () => deleteFileFlow(location),
+  };
+}
+
+/** The path of the credentials file. */
+export function authFilePath(location: FileLocation): string {
+  return nodePath().join(location.home, location.fileName);
+}
+
+/** Loads the file: `null` when missing, retrying parse failures. */
+export function* loadFileFlow(location: FileLocation, attempts = LOAD_ATTEMPTS): Flow<AuthDotJson | null> {
+  const path = authFilePath(location);
+  // Credentials read from a home others can write to may be theirs, not the user's.
+  try {
+    yield* warnIfHomeIsShared(location);
+  } catch {
+    // Only a warning: the read below reports real problems.
+  }
+  for (let attempt = 1; ; attempt++) {
+    let bytes: Uint8Array | null;
+    try {
+      bytes = yield* io(readBytes(path));
+    } catch (error) {
+      throw storageError("load", path, error);
+    }
+    if (bytes === null) return null;
+    try {
+      return decodeAuthFile(bytes, path);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+    yield* io(sleepStep(LOAD_RETRY_DELAY_MS));
+  }
+}
+
+/** Parses file bytes, naming the file in any error. */
+export function decodeAuthFile(bytes: Uint8Array, path: string): AuthDotJson {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new AuthFormatError(`${path} is not valid UTF-8`);
+  }
+  try {
+    return parseAuthJson(text);
+  } catch (error) {
+    const format = error as AuthFormatError;
+    throw new AuthFormatError(`${path}: ${format.message}`, {
+      field: format.field,
+      line: format.line,
+      column: format.column,
+    });
+  }
+}
+
+/** Saves atomically, keeping a corrupt predecessor and warning about loose permissions. */
+export function* saveFileFlow(location: FileLocation, auth: AuthDotJson): Flow<void> {
+  // Serialize first: a document we could not read back is never written.
+  const data = encoder.encode(serializeAuthJson(auth));
+  const path = authFilePath(location);
+  try {
+    yield* io(mkdirp(location.home, 0o700));
+    yield* warnIfHomeIsShared(location);
+    const target = yield* resolveTarget(path);
+    yield* keepCorruptPredecessor(location, path, target);
+    yield* writeFileAtomicFlow(target, data, 0o600);
+  } catch (error) {
+    if (error instanceof AuthStorageError) throw error;
+    throw storageError("save", path, error);
+  }
+}
+
+/** Deletes the file (and, for a symlink, its target); returns whether anything existed. */
+export function* deleteFileFlow(location: FileLocation): Flow<boolean> {
+  const path = authFilePath(location);
+  try {
+    const link = yield* io(lstatOrNull(path));
+    let removedTarget = false;
+    if (link?.isSymbolicLink()) {
+      try {
+        removedTarget = yield* io(unlinkIfExists(yield* io(realpath(path))));
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT") throw error;
+      }
+    }
+    return (yield* io(unlinkIfExists(path))) || removedTarget;
+  } catch (error) {
+    throw storageError("delete", path, error);
+  }
+}
+
+function* resolveTarget(path: string): Flow<string> {
+  const link = yield* io(lstatOrNull(path));
+  if (!link?.isSymbolicLink()) return path;
+  try {
+    return yield* io(realpath(path));
+  } catch (error) {
+    throw new AuthStorageError(`${path} is a symlink to a file that does not exist; fix or remove the link`, {
+      operation: "save",
+      path,
+      code: errorCode(error),
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Before a keyring save removes the fallback file (as Codex does), keeps a
+ * corrupt one's bytes as `auth.json.corrupt-<timestamp>` with a warning, so
+ * the removal never loses a file that could not be read. Throws when the
+ * backup cannot be written; the caller then leaves the file alone.
+ */
+export function* keepCorruptFileFlow(location: FileLocation): Flow<void> {
+  const path = authFilePath(location);
+  const link = yield* io(lstatOrNull(path));
+  if (link === null) return;
+  let target = path;
+  if (link.isSymbolicLink()) {
+    try {
+      target = yield* io(realpath(path));
+    } catch {
+      return; // A dangling link holds no bytes to keep.
+    }
+  }
+  yield* keepCorruptPredecessor(location, path, target);
+}
+
+function* keepCorruptPredecessor(location: FileLocation, path: string, target: string): Flow<void> {
+  const existing = yield* io(readBytes(target));
+  // An empty file holds nothing to lose (and is what a truncating writer leaves mid-write).
+  if (existing === null || existing.length === 0) return;
+  try {
+    decodeAuthFile(existing, path);
+    return;
+  } catch {
+    // Not readable: keep it before we replace it.
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  for (let suffix = 0; ; suffix++) {
+    const backup = `${path}.corrupt-${stamp}${suffix === 0 ? "" : `-${suffix}`}`;
+    try {
+      // Root keeping a user's corrupt file keeps it readable by that user.
+      yield* io(writeNewFileDurably(backup, existing, 0o600, yield* ownerToKeep(target)));
+    } catch (error) {
+      if (errorCode(error) === "EEXIST" && suffix < 100) continue;
+      throw error;
+    }
+    location.warn(`${path} did not contain valid credentials; its old contents were kept in ${backup} before it was replaced`);
+    return;
+  }
+}
+
+const warnedHomes = new Set<string>();
+// Storages whose home was already checked: one stat per storage, not one per load.
+const checkedLocations = new WeakSet<FileLocation>();
+
+function* warnIfHomeIsShared(location: FileLocation): Flow<void> {
+  if (process.platform === "win32" || checkedLocations.has(location) || warnedHomes.has(location.home)) return;
+  const stats = yield* io(statOrNull(location.home));
+  if (stats !== null) checkedLocations.add(location);
+  // Group- or world-writable: another user could swap auth.json for their own file, or plant
+  // a symlink before our first save (the sticky bit does not stop that), so warn about both.
+  if (stats !== null && (stats.mode & 0o022) !== 0) {
+    warnedHomes.add(location.home);
+    location.warn(`${location.home} can be written by other users; run \`chmod 700 ${location.home}\``);
+  }
+}
+
+/** Wraps a system error from a storage operation. */
+export function storageError(operation: AuthStorageOperation, path: string, error: unknown): AuthStorageError {
+  const code = errorCode(error);
+  const verb = { load: "read", save: "write", delete: "remove" }[operation];
+  const detail = error instanceof Error ? error.message : String(error);
+  return new AuthStorageError(`failed to ${verb} credentials file ${path}: ${detail}`, {
+    operation,
+    path,
+    code,
+    cause: error,
+  });
+}

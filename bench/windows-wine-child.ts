@@ -21,7 +21,8 @@
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import process from "node:process";
-import { createAuthStorage, createWindowsKeyringStore, type KeyringStore, serializeAuthJson } from "../src/index.ts";
+import { createAuthStorage, type KeyringStore, serializeAuthJson } from "../src/index.ts";
+import { createWindowsKeyringStore } from "../native/windows/store.ts";
 import { loadNapi, type NapiAsyncEntry, type NapiEntry } from "./_anchors.ts";
 import { ignoreWarning, makeAuth, makeHome, removeHome } from "./_fixtures.ts";
 import { benchConfig, describeError, measureGroup, type TaskSpec } from "./_harness.ts";

@@ -3,6 +3,9 @@
  * in a file, in the operating system's keyring, or in both with a fallback,
  * compatible with the Codex CLI's `auth.json` and keyring entry.
  *
+ * The test double ({@linkcode MemoryKeyringStore} with fault injection) is in
+ * `authkeep/testing`.
+ *
  * @example Basic usage
  * ```ts
  * import { createAuthStorage, defaultHome } from "authkeep";
@@ -13,31 +16,8 @@
  *
  * @module
  */
-export type { AuthCredentialsStoreMode, AuthDotJson, IdTokenInfo, TokenData } from "./document/auth-types.ts";
-export { AUTH_CREDENTIALS_STORE_MODES } from "./document/auth-types.ts";
-export { parseAuthJson, serializeAuthJson, type SerializeAuthJsonOptions } from "./document/auth-json.ts";
-export { parseIdToken } from "./document/id-token.ts";
-export { computeStoreKey, type ComputeStoreKeyOptions, storeKeyForCanonicalPath, toVerbatimPath } from "./document/store-key.ts";
-export { defaultHome, type DefaultHomeOptions } from "./storage/default-home.ts";
-export {
-  AuthFormatError,
-  type AuthFormatErrorOptions,
-  AuthStorageError,
-  type AuthStorageErrorOptions,
-  type AuthStorageOperation,
-} from "./contract/errors.ts";
-export type { KeyringStore, KeyringStoreOptions } from "./contract/keyring-store.ts";
-export { KeyringError, type KeyringErrorKind, type KeyringErrorOptions, type KeyringErrorReason, withKeyringContext } from "./contract/keyring-error.ts";
-export { defaultKeyringStore } from "./keyring/default-keyring-store.ts";
-export {
-  createLinuxKeyringStore,
-  createMacosKeyringStore,
-  createWindowsKeyringStore,
-  type LinuxKeyringStoreOptions,
-  type MacosKeyringStoreOptions,
-  type WindowsKeyringStoreOptions,
-} from "./keyring/platform-keyring-stores.ts";
-export { type InjectedErrorOptions, type KeyringOperation, MemoryKeyringStore } from "./keyring/memory-keyring-store.ts";
+
+// storage
 export type { AuthStorage } from "./storage/auth-storage.ts";
 export {
   createAuthStorage,
@@ -45,43 +25,30 @@ export {
   DEFAULT_AUTH_FILE_NAME,
   DEFAULT_KEYRING_SERVICE,
 } from "./storage/create-auth-storage.ts";
-export { writeFileAtomic, type WriteFileAtomicOptions, writeFileAtomicSync } from "./storage/atomic-write.ts";
+export { defaultHome } from "./storage/default-home.ts";
+
+// document
+export type { AuthCredentialsStoreMode, AuthDotJson, IdTokenInfo, TokenData } from "./document/auth-types.ts";
+export { parseAuthJson, serializeAuthJson } from "./document/auth-json.ts";
+export { parseIdToken } from "./document/id-token.ts";
+export { computeStoreKey } from "./document/store-key.ts";
+
+// keyring
+export type { KeyringStore, KeyringStoreOptions } from "./contract/keyring-store.ts";
+export { defaultKeyringStore } from "./keyring/default-keyring-store.ts";
+
+// refresh
+export { AuthManager, type AuthManagerOptions, type UnauthorizedRecovery } from "./refresh/auth-manager.ts";
 export {
-  AuthManager,
-  type AuthManagerOptions,
-  DEFAULT_REFRESH_WINDOW_MS,
-  type RecoveryStepResult,
-  type ReloadOutcome,
-  type UnauthorizedRecovery,
-  type UnauthorizedRecoveryStep,
-} from "./refresh/auth-manager.ts";
-export {
-  classifyRefreshFailure,
-  CODEX_CLIENT_ID,
-  DEFAULT_REFRESH_TIMEOUT_MS,
-  DEFAULT_REFRESH_TOKEN_URL,
   HttpTokenRefresher,
   type HttpTokenRefresherOptions,
-  REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
-  REFRESH_TOKEN_EXPIRED_MESSAGE,
-  REFRESH_TOKEN_INVALIDATED_MESSAGE,
-  REFRESH_TOKEN_REUSED_MESSAGE,
-  REFRESH_TOKEN_UNKNOWN_MESSAGE,
-  REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR,
   type RefreshedTokens,
-  RefreshError,
-  type RefreshErrorOptions,
-  type RefreshFailedReason,
   type TokenRefresher,
 } from "./refresh/token-refresher.ts";
-export {
-  DEFAULT_LOCK_STALE_MS,
-  DEFAULT_LOCK_TIMEOUT_MS,
-  LockTimeoutError,
-  RefreshLock,
-  type RefreshLockHandle,
-  type RefreshLockHolder,
-  type RefreshLockOptions,
-  type LockWaiter,
-} from "./refresh/refresh-lock.ts";
 export { fetchWithAuth } from "./refresh/fetch-with-auth.ts";
+
+// errors
+export { AuthFormatError, AuthStorageError, type AuthStorageOperation } from "./contract/errors.ts";
+export { KeyringError, type KeyringErrorKind, type KeyringErrorReason } from "./contract/keyring-error.ts";
+export { RefreshError, type RefreshFailedReason } from "./refresh/token-refresher.ts";
+export { LockTimeoutError } from "./refresh/refresh-lock.ts";

@@ -9,15 +9,8 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, s
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import {
-  AuthFormatError,
-  AuthStorageError,
-  createAuthStorage,
-  KeyringError,
-  MemoryKeyringStore,
-  computeStoreKey,
-  parseAuthJson,
-} from "../src/index.ts";
+import { AuthFormatError, AuthStorageError, createAuthStorage, KeyringError, computeStoreKey, parseAuthJson } from "../src/index.ts";
+import { MemoryKeyringStore } from "../src/testing.ts";
 import { fakeAuth, makeHome, removeHome } from "./support/hardening-env.ts";
 import { makeImmutable } from "./support/hardening-readonly.ts";
 

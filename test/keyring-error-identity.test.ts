@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { KeyringError } from "../src/contract/keyring-error.ts";
+import type { KeyringStore } from "../src/contract/keyring-store.ts";
 
 // Only the build (dist/test) has a bundle beside it; sources run on Node 22+, Bun and Deno have none.
 const bundleUrl = import.meta.url.endsWith(".js") ? new URL("../bundle/src/index.js", import.meta.url) : null;
@@ -39,13 +40,18 @@ describe("KeyringError identity", () => {
     const fromHere = new KeyringError("no bus", { kind: "unavailable", backend: "libsecret" });
     assert.equal(fromBundle instanceof KeyringError, true);
     assert.equal(fromHere instanceof bundled.KeyringError, true);
-    assert.equal(bundled.withKeyringContext(fromHere, "load").kind, "unavailable", "withKeyringContext keeps the kind of a foreign copy");
+    // The bundled keyring storage adds its context to a foreign copy's error and keeps its kind.
+    const keyring = { load: async () => { throw fromHere; }, loadSync: () => { throw fromHere; } } as unknown as KeyringStore;
+    const storage = bundled.createAuthStorage({ home: "/nonexistent/authkeep-identity", mode: "keyring", keyring });
+    const caught = await storage.load().then(() => assert.fail("the keyring failure must surface"), (e: unknown) => e);
+    assert.equal(caught instanceof KeyringError, true, String(caught));
+    assert.equal((caught as KeyringError).kind, "unavailable", "the context keeps the kind of a foreign copy");
   });
 
   test("an error thrown by a bundled backend is instanceof the entry's KeyringError", { skip: bundleMissing || (process.platform !== "linux" && "Linux only") }, async () => {
     const bundled = (await import(bundleUrl!.href)) as typeof import("../src/index.ts");
     // The Deno FFI provider outside Deno: the bundled Linux backend (dist/bundle/native/linux/store.js) refuses it.
-    const store = bundled.createLinuxKeyringStore({ ffi: "deno" } as Parameters<typeof bundled.createLinuxKeyringStore>[0]);
+    const store = bundled.defaultKeyringStore({ ffi: "deno" });
     const error = await (async () => store.loadSync("authkeep-identity", "nobody"))().then(
       () => assert.fail("the deno provider must be refused on this runtime"),
       (caught: unknown) => caught,

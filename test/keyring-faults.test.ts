@@ -8,18 +8,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import {
-  type AuthDotJson,
-  AuthStorageError,
-  computeStoreKey,
-  createAuthStorage,
-  KeyringError,
-  type KeyringErrorKind,
-  type KeyringOperation,
-  MemoryKeyringStore,
-  parseAuthJson,
-  serializeAuthJson,
-} from "../src/index.ts";
+import { type AuthDotJson, AuthStorageError, computeStoreKey, createAuthStorage, KeyringError, type KeyringErrorKind, parseAuthJson, serializeAuthJson } from "../src/index.ts";
+import { type KeyringOperation, MemoryKeyringStore } from "../src/testing.ts";
 import { fakeAuth, makeHome, removeHome } from "./support/hardening-env.ts";
 import { makeImmutable } from "./support/hardening-readonly.ts";
 

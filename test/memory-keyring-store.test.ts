@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { KeyringError, MemoryKeyringStore } from "../src/index.ts";
+import { KeyringError } from "../src/index.ts";
+import { MemoryKeyringStore } from "../src/testing.ts";
 import { keyringStoreConformance } from "./support/store-conformance.ts";
 
 keyringStoreConformance("MemoryKeyringStore (test double)", () => new MemoryKeyringStore());

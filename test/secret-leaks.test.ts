@@ -27,12 +27,12 @@ import {
   HttpTokenRefresher,
   KeyringError,
   type KeyringErrorKind,
-  MemoryKeyringStore,
   parseAuthJson,
   parseIdToken,
-  RefreshLock,
   serializeAuthJson,
 } from "../src/index.ts";
+import { RefreshLock } from "../src/refresh/refresh-lock.ts";
+import { MemoryKeyringStore } from "../src/testing.ts";
 import { type Canaries, canaryAuth, LeakCollector, makeCanaries } from "./support/hardening-canary.ts";
 import { childCommand, childEnv, makeHome, removeHome, slowTestsOff } from "./support/hardening-env.ts";
 import { makeImmutable } from "./support/hardening-readonly.ts";

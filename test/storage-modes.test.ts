@@ -4,16 +4,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type AuthCredentialsStoreMode,
-  type AuthDotJson,
-  type AuthStorage,
-  computeStoreKey,
-  createAuthStorage,
-  KeyringError,
-  MemoryKeyringStore,
-  serializeAuthJson,
-} from "../src/index.ts";
+import { type AuthCredentialsStoreMode, type AuthDotJson, type AuthStorage, computeStoreKey, createAuthStorage, KeyringError, serializeAuthJson } from "../src/index.ts";
+import { MemoryKeyringStore } from "../src/testing.ts";
 import { authWithPrefix, tempHome } from "./support/auth-fixtures.ts";
 
 const SERVICE = "Codex Auth";

@@ -4,15 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type AuthDotJson,
-  computeStoreKey,
-  createAuthStorage,
-  KeyringError,
-  MemoryKeyringStore,
-  parseAuthJson,
-  serializeAuthJson,
-} from "../src/index.ts";
+import { type AuthDotJson, computeStoreKey, createAuthStorage, KeyringError, parseAuthJson, serializeAuthJson } from "../src/index.ts";
+import { MemoryKeyringStore } from "../src/testing.ts";
 import { authWithPrefix, tempHome } from "./support/auth-fixtures.ts";
 
 const SERVICE = "Codex Auth";

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdirSync, realpathSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { computeStoreKey, storeKeyForCanonicalPath, toVerbatimPath } from "../src/index.ts";
+import { computeStoreKey } from "../src/index.ts";
+import { storeKeyForCanonicalPath, toVerbatimPath } from "../src/document/store-key.ts";
 import { tempHome } from "./support/auth-fixtures.ts";
 
 test("computeStoreKey() hashes a path that does not exist exactly as given (seed vector)", () => {

@@ -164,15 +164,6 @@ const MAX_ATTEMPTS = 3;
  * @returns A {@linkcode KeyringStore} whose `backend` is `"libsecret"`.
  * @throws {RangeError} when a timeout is not a positive number (`Infinity`
  * is accepted and means about 24.8 days, the longest timer).
- * @example Basic usage
- * ```ts
- * import { createAuthStorage, createLinuxKeyringStore } from "authkeep";
- *
- * // defaultKeyringStore() returns this store on Linux; koffi on Node, Deno.dlopen on Deno, bun:ffi on Bun.
- * const keyring = createLinuxKeyringStore({ timeoutMs: 2000, syncTimeoutMs: 1000 });
- * const storage = createAuthStorage({ home: "/tmp/authkeep-example", mode: "auto", keyring });
- * console.log(await storage.load());
- * ```
  * @example Reading Codex's keyring entry directly
  * ```ts
  * import { computeStoreKey, defaultKeyringStore } from "authkeep";

@@ -96,20 +96,8 @@ const errSecItemNotFound = -25300;
 /** `errSecDuplicateItem`: the item already exists. */
 const errSecDuplicateItem = -25299;
 
-/** Options of {@linkcode createMacosKeyringStore}. */
-export interface MacosKeyringStoreOptions extends KeyringStoreOptions, FfiOptions {
-  /**
-   * Path of the Security framework binary. Tests point it at an ABI stand-in.
-   * @default {"/System/Library/Frameworks/Security.framework/Security"}
-   */
-  securityLibraryPath?: string;
-  /**
-   * Path of the CoreFoundation framework binary. It may be the same file as
-   * {@linkcode MacosKeyringStoreOptions.securityLibraryPath}.
-   * @default {"/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation"}
-   */
-  coreFoundationLibraryPath?: string;
-}
+/** Options of {@linkcode createMacosKeyringStore}: the one options type of every platform. */
+export type MacosKeyringStoreOptions = KeyringStoreOptions & FfiOptions;
 
 /** The kind and message for an OSStatus. */
 interface DecodedStatus {
@@ -295,21 +283,6 @@ function asKeyringError(error: unknown): KeyringError {
  * @returns The store; its `backend` is `"macos"`.
  * @throws {RangeError} when `timeoutMs` is not a positive number.
  * @throws {TypeError} when `ffi` names no FFI provider.
- * @example Basic usage
- * ```ts
- * import { createMacosKeyringStore, KeyringError } from "authkeep";
- *
- * const keychain = createMacosKeyringStore({ timeoutMs: 10_000 }); // koffi on Node, Deno.dlopen on Deno, bun:ffi on Bun
- * try {
- *   await keychain.save("authkeep example", "cli|0123456789abcdef", "{}");
- *   console.log(await keychain.load("authkeep example", "cli|0123456789abcdef")); // "{}"
- *   console.log(keychain.deleteSync("authkeep example", "cli|0123456789abcdef")); // true
- * } catch (error) {
- *   // Off macOS, or on Node without koffi, every call fails with kind "unavailable".
- *   if (!(error instanceof KeyringError)) throw error;
- *   console.log(error.kind);
- * }
- * ```
  */
 export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -45,7 +45,7 @@ import { deleteFlow, loadFlow, runFlowAsync, runFlowSync, saveFlow, type CredFlo
 import type { FfiOptions } from "../ffi/index.ts";
 
 /** Options of {@linkcode createWindowsKeyringStore}: the common ones, and the FFI provider. */
-export interface WindowsKeyringStoreOptions extends KeyringStoreOptions, FfiOptions {}
+export type WindowsKeyringStoreOptions = KeyringStoreOptions & FfiOptions;
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -70,17 +70,6 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * the timeout; `too-large`
  * past 320 KiB of UTF-8; `invalid` for a value with a NUL or a lone surrogate;
  * `failure` for any other Win32 error (with `code`) or an unreadable entry.
- * @example Basic usage
- * ```ts
- * import { createWindowsKeyringStore } from "authkeep";
- *
- * if (process.platform === "win32") {
- *   const keyring = createWindowsKeyringStore({ timeoutMs: 2000 });
- *   await keyring.save("authkeep example", "cli|0123456789abcdef", '{"OPENAI_API_KEY":null}');
- *   console.log(keyring.loadSync("authkeep example", "cli|0123456789abcdef"));
- *   await keyring.delete("authkeep example", "cli|0123456789abcdef");
- * }
- * ```
  */
 export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = {}): KeyringStore {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -131,15 +131,6 @@ Object.defineProperty(KeyringError.prototype, KEYRING_ERROR_BRAND, { value: true
  * Returns a new {@linkcode KeyringError} with `prefix: ` before the message of
  * `error`, keeping its kind, backend and code. Non-keyring errors become kind
  * `failure`.
- *
- * @example Basic usage
- * ```ts
- * import { KeyringError, withKeyringContext } from "authkeep";
- *
- * const inner = new KeyringError("no bus", { kind: "unavailable", backend: "libsecret" });
- * const outer = withKeyringContext(inner, "failed to load CLI auth from keyring");
- * console.log(outer.message); // "failed to load CLI auth from keyring: no bus"
- * ```
  */
 export function withKeyringContext(error: unknown, prefix: string): KeyringError {
   if (error instanceof KeyringError) {

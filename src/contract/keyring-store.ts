@@ -19,7 +19,8 @@
  *
  * @example Basic usage
  * ```ts
- * import { MemoryKeyringStore, type KeyringStore } from "authkeep";
+ * import type { KeyringStore } from "authkeep";
+ * import { MemoryKeyringStore } from "authkeep/testing";
  *
  * const store: KeyringStore = new MemoryKeyringStore();
  * await store.save("Codex Auth", "cli|0123456789abcdef", "{}");
@@ -43,7 +44,10 @@ export interface KeyringStore {
   deleteSync(service: string, account: string): boolean;
 }
 
-/** Options shared by the platform keyring stores. */
+/**
+ * Options of {@linkcode defaultKeyringStore}, one type for every platform: a
+ * field a platform does not use is ignored there.
+ */
 export interface KeyringStoreOptions {
   /**
    * Deadline for one asynchronous call, in milliseconds. The call rejects with
@@ -53,10 +57,27 @@ export interface KeyringStoreOptions {
    */
   timeoutMs?: number;
   /**
+   * Linux only: reply timeout of each D-Bus round trip, in milliseconds. It is
+   * the only bound of the synchronous methods, which block the thread; an async
+   * call ends at whichever of this and `timeoutMs` comes first.
+   * @default {2000}
+   */
+  syncTimeoutMs?: number;
+  /**
    * The FFI provider of the native keyring: `"koffi"`, `"deno"` (`Deno.dlopen`)
    * or `"bun"` (`bun:ffi`). Overrides the `AUTHKEEP_FFI` environment variable.
-   * Used by the Linux backend on Bun and Deno; the others use koffi today.
    * @default {"bun" on Bun, "deno" on Deno, "koffi" on Node}
    */
   ffi?: "koffi" | "deno" | "bun";
+  /**
+   * macOS only: path of the Security framework binary (tests point it at an ABI stand-in).
+   * @default {"/System/Library/Frameworks/Security.framework/Security"}
+   */
+  securityLibraryPath?: string;
+  /**
+   * macOS only: path of the CoreFoundation framework binary; it may be the same
+   * file as `securityLibraryPath`.
+   * @default {"/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation"}
+   */
+  coreFoundationLibraryPath?: string;
 }

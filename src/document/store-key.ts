@@ -46,13 +46,6 @@ export function computeStoreKey(home: string, options: ComputeStoreKeyOptions = 
 
 /**
  * The store key of an already canonical path string, hashed as is.
- *
- * @example Basic usage
- * ```ts
- * import { storeKeyForCanonicalPath } from "authkeep";
- *
- * console.log(storeKeyForCanonicalPath("\\\\?\\C:\\Users\\alice\\.codex")); // "cli|0a09f70e1bf72236"
- * ```
  */
 export function storeKeyForCanonicalPath(canonicalPath: string): string {
   const digest = sha256Hex(canonicalPath);
@@ -62,13 +55,6 @@ export function storeKeyForCanonicalPath(canonicalPath: string): string {
 /**
  * Turns a Windows path from `realpath` (`C:\x`, `\\server\share\x`) into the
  * verbatim form Rust's `canonicalize` returns (`\\?\C:\x`, `\\?\UNC\server\share\x`).
- *
- * @example Basic usage
- * ```ts
- * import { toVerbatimPath } from "authkeep";
- *
- * console.log(toVerbatimPath("C:\\Users\\alice\\.codex")); // "\\?\C:\Users\alice\.codex"
- * ```
  */
 export function toVerbatimPath(windowsPath: string): string {
   if (windowsPath.startsWith("\\\\?\\") || windowsPath.startsWith("\\\\.\\")) return windowsPath;

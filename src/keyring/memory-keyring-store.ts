@@ -38,7 +38,8 @@ interface InjectedError {
  *
  * @example Basic usage
  * ```ts
- * import { KeyringError, MemoryKeyringStore } from "authkeep";
+ * import { KeyringError } from "authkeep";
+ * import { MemoryKeyringStore } from "authkeep/testing";
  *
  * const keyring = new MemoryKeyringStore();
  * keyring.setError("cli|0123456789abcdef", new KeyringError("locked", { kind: "locked", backend: "memory" }));
@@ -60,7 +61,8 @@ export class MemoryKeyringStore implements KeyringStore {
    * @param options Which operations fail, and whether only once.
    * @example Basic usage
    * ```ts
-   * import { KeyringError, MemoryKeyringStore } from "authkeep";
+   * import { KeyringError } from "authkeep";
+   * import { MemoryKeyringStore } from "authkeep/testing";
    * const keyring = new MemoryKeyringStore();
    * keyring.setError("a", new KeyringError("no bus", { kind: "unavailable", backend: "memory" }), { operations: ["save"], once: true });
    * ```
@@ -78,7 +80,7 @@ export class MemoryKeyringStore implements KeyringStore {
    *
    * @example Basic usage
    * ```ts
-   * import { MemoryKeyringStore } from "authkeep";
+   * import { MemoryKeyringStore } from "authkeep/testing";
    * new MemoryKeyringStore().clearError("a");
    * ```
    */
@@ -91,7 +93,7 @@ export class MemoryKeyringStore implements KeyringStore {
    *
    * @example Basic usage
    * ```ts
-   * import { MemoryKeyringStore } from "authkeep";
+   * import { MemoryKeyringStore } from "authkeep/testing";
    * const keyring = new MemoryKeyringStore();
    * keyring.saveSync("Codex Auth", "a", "v");
    * console.log(keyring.savedValue("a")); // "v"
@@ -111,7 +113,7 @@ export class MemoryKeyringStore implements KeyringStore {
    *
    * @example Basic usage
    * ```ts
-   * import { MemoryKeyringStore } from "authkeep";
+   * import { MemoryKeyringStore } from "authkeep/testing";
    * console.log(new MemoryKeyringStore().contains("a")); // false
    * ```
    */

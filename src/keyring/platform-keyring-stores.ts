@@ -32,14 +32,6 @@ const load = (name: string): unknown =>
  * @param options `timeoutMs` for async calls, `syncTimeoutMs` for each synchronous D-Bus round trip,
  * and `ffi` for the FFI provider (else `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} with `backend: "libsecret"`.
- * @example Basic usage
- * ```ts
- * import { createLinuxKeyringStore } from "authkeep";
- *
- * const keyring = createLinuxKeyringStore({ timeoutMs: 2000 });
- * const value = await keyring.load("authkeep example", "nobody").catch(() => null);
- * console.log(value); // null
- * ```
  */
 export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {
   return (load("linux") as typeof import("../../native/linux/store.ts")).createLinuxKeyringStore(options);
@@ -51,15 +43,6 @@ export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}):
  * @param options `timeoutMs` for the async methods, and `ffi` for the FFI provider (else
  * `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} with `backend: "windows"`.
- * @example Basic usage
- * ```ts
- * import { createWindowsKeyringStore } from "authkeep";
- *
- * if (process.platform === "win32") {
- *   const keyring = createWindowsKeyringStore({ timeoutMs: 2000 });
- *   console.log(await keyring.load("authkeep example", "nobody")); // null
- * }
- * ```
  */
 export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = {}): KeyringStore {
   return (load("windows") as typeof import("../../native/windows/store.ts")).createWindowsKeyringStore(options);
@@ -71,15 +54,6 @@ export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = 
  * @param options `timeoutMs` for the async methods, `ffi` for the FFI provider (else
  * `AUTHKEEP_FFI`, else the runtime's own), and library paths for the ABI stand-in tests.
  * @returns A {@linkcode KeyringStore} with `backend: "macos"`.
- * @example Basic usage
- * ```ts
- * import { createMacosKeyringStore } from "authkeep";
- *
- * if (process.platform === "darwin") {
- *   const keyring = createMacosKeyringStore({ timeoutMs: 2000 });
- *   console.log(await keyring.load("authkeep example", "nobody")); // null
- * }
- * ```
  */
 export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {
   return (load("macos") as typeof import("../../native/macos/store.ts")).createMacosKeyringStore(options);

@@ -98,23 +98,24 @@ const UNREADABLE_GRACE_MS = 10_000;
 const heldNonces = new Set<string>();
 
 /**
- * Waiting for the refresh lock took longer than allowed.
+ * Waiting for the refresh lock took longer than allowed. {@linkcode AuthManager}
+ * throws it from a refresh when another process holds the lock too long.
  *
  * @example Basic usage
  * ```ts
  * import { mkdtempSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { LockTimeoutError, RefreshLock } from "authkeep";
+ * import { AuthManager, createAuthStorage, HttpTokenRefresher, LockTimeoutError } from "authkeep";
  *
- * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
- * const held = await new RefreshLock({ path }).acquire();
+ * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")), mode: "file" });
+ * const manager = new AuthManager({ storage, refresher: new HttpTokenRefresher() });
  * try {
- *   await new RefreshLock({ path, timeoutMs: 100 }).acquire();
+ *   console.log(await manager.refreshToken()); // null: nobody is logged in
  * } catch (error) {
- *   if (error instanceof LockTimeoutError) console.log(error.holder?.pid === process.pid); // true
+ *   if (!(error instanceof LockTimeoutError)) throw error;
+ *   console.log(`busy: ${error.path}`);
  * }
- * await held.release();
  * ```
  */
 export class LockTimeoutError extends Error {
@@ -143,23 +144,6 @@ export class LockTimeoutError extends Error {
 /**
  * A cross-process lock file with stale-holder takeover. {@linkcode AuthManager}
  * creates one beside the auth file; use it directly to serialise other work.
- *
- * @example Basic usage
- * ```ts
- * import { mkdtempSync } from "node:fs";
- * import { tmpdir } from "node:os";
- * import { join } from "node:path";
- * import { RefreshLock } from "authkeep";
- *
- * const home = mkdtempSync(join(tmpdir(), "authkeep-"));
- * const lock = new RefreshLock({ path: join(home, "auth.json.lock") });
- * const handle = await lock.acquire();
- * try {
- *   // only one process at a time gets here
- * } finally {
- *   await handle.release();
- * }
- * ```
  */
 export class RefreshLock {
   /** The lock file. */
@@ -184,18 +168,6 @@ export class RefreshLock {
    *
    * @returns The handle, or `null` when someone else holds it.
    * @throws {Error} when the lock file cannot be created for another reason than "exists".
-   * @example Basic usage
-   * ```ts
-   * import { mkdtempSync } from "node:fs";
-   * import { tmpdir } from "node:os";
-   * import { join } from "node:path";
-   * import { RefreshLock } from "authkeep";
-   *
-   * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
-   * const handle = await new RefreshLock({ path }).tryAcquire();
-   * console.log(handle !== null); // true: nobody else held it
-   * await handle?.release();
-   * ```
    */
   async tryAcquire(): Promise<RefreshLockHandle | null> {
     // Two rounds: the holder may vanish between our create and our read.
@@ -216,17 +188,6 @@ export class RefreshLock {
    * @param options `timeoutMs` overrides the lock's own wait bound.
    * @returns The handle; release it in a `finally`.
    * @throws {LockTimeoutError} when the lock stays busy for `timeoutMs`.
-   * @example Basic usage
-   * ```ts
-   * import { mkdtempSync } from "node:fs";
-   * import { tmpdir } from "node:os";
-   * import { join } from "node:path";
-   * import { RefreshLock } from "authkeep";
-   *
-   * const path = join(mkdtempSync(join(tmpdir(), "authkeep-")), "auth.json.lock");
-   * const handle = await new RefreshLock({ path }).acquire({ timeoutMs: 5000 });
-   * await handle.release();
-   * ```
    */
   async acquire(options: { timeoutMs?: number } = {}): Promise<RefreshLockHandle> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;

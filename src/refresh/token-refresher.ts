@@ -259,13 +259,6 @@ export class HttpTokenRefresher implements TokenRefresher {
  * @param status The HTTP status (not 2xx).
  * @param body The response body text.
  * @returns The classified error (not thrown).
- * @example Basic usage
- * ```ts
- * import { classifyRefreshFailure } from "authkeep";
- *
- * const error = classifyRefreshFailure(401, '{"error":{"code":"refresh_token_reused"}}');
- * console.log(error.permanent, error.reason); // true "exhausted"
- * ```
  */
 export function classifyRefreshFailure(status: number, body: string): RefreshError {
   const json = parseJsonOrUndefined(body);

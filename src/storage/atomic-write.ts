@@ -36,12 +36,6 @@ const STALE_TEMP_MS = 10 * 60 * 1000;
  * @param data The new contents.
  * @param options The file mode.
  * @throws The system error (`EACCES`, `EROFS`, `ENOSPC`, …); the old file is then untouched.
- * @example Basic usage
- * ```ts
- * import { writeFileAtomic } from "authkeep";
- *
- * await writeFileAtomic("/tmp/authkeep-example.json", new TextEncoder().encode("{}"));
- * ```
  */
 export function writeFileAtomic(path: string, data: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
   return runAsync(writeFileAtomicFlow(path, data, options.mode ?? 0o600));
@@ -49,13 +43,6 @@ export function writeFileAtomic(path: string, data: Uint8Array, options: WriteFi
 
 /**
  * Synchronous twin of {@linkcode writeFileAtomic}.
- *
- * @example Basic usage
- * ```ts
- * import { writeFileAtomicSync } from "authkeep";
- *
- * writeFileAtomicSync("/tmp/authkeep-example.json", new TextEncoder().encode("{}"));
- * ```
  */
 export function writeFileAtomicSync(path: string, data: Uint8Array, options: WriteFileAtomicOptions = {}): void {
   runSync(writeFileAtomicFlow(path, data, options.mode ?? 0o600));

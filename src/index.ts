@@ -48,7 +48,14 @@ export {
 export { fetchWithAuth } from "./refresh/fetch-with-auth.ts";
 
 // errors
-export { AuthFormatError, AuthStorageError, type AuthStorageOperation } from "./contract/errors.ts";
-export { KeyringError, type KeyringErrorKind, type KeyringErrorReason } from "./contract/keyring-error.ts";
-export { RefreshError, type RefreshFailedReason } from "./refresh/token-refresher.ts";
-export { LockTimeoutError } from "./refresh/refresh-lock.ts";
+export {
+  AuthFormatError,
+  AuthStorageError,
+  type AuthStorageOperation,
+  KeyringError,
+  type KeyringErrorKind,
+  type KeyringErrorReason,
+  LockTimeoutError,
+  RefreshError,
+  type RefreshFailedReason,
+} from "./contract/errors.ts";

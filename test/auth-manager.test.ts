@@ -15,8 +15,8 @@ import {
   HttpTokenRefresher,
   REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
   REFRESH_TOKEN_REUSED_MESSAGE,
-  RefreshError,
 } from "../src/refresh/token-refresher.ts";
+import { RefreshError } from "../src/contract/refresh-error.ts";
 import { TokenServer } from "./support/token-server.ts";
 
 const MISMATCH = "Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.";

@@ -5,7 +5,8 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { LockTimeoutError, RefreshLock, type RefreshLockHandle } from "../src/refresh/refresh-lock.ts";
+import { LockTimeoutError } from "../src/contract/lock-timeout-error.ts";
+import { RefreshLock, type RefreshLockHandle } from "../src/refresh/refresh-lock.ts";
 import { waitFor, workerArgs } from "./support/storm.ts";
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {

@@ -9,10 +9,9 @@ import {
   REFRESH_TOKEN_INVALIDATED_MESSAGE,
   REFRESH_TOKEN_REUSED_MESSAGE,
   REFRESH_TOKEN_UNKNOWN_MESSAGE,
-  RefreshError,
   classifyRefreshFailure,
-  type RefreshFailedReason,
 } from "../src/refresh/token-refresher.ts";
+import { RefreshError, type RefreshFailedReason } from "../src/contract/refresh-error.ts";
 import { TokenServer } from "./support/token-server.ts";
 
 async function withServer(fn: (server: TokenServer) => Promise<void>): Promise<void> {

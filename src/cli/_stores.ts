@@ -17,7 +17,8 @@ import { AuthFormatError, AuthStorageError } from "../contract/errors.ts";
 import { KeyringError } from "../contract/keyring-error.ts";
 import type { KeyringStore } from "../contract/keyring-store.ts";
 import { computeStoreKey } from "../document/store-key.ts";
-import { type LockTimeoutError, RefreshLock, type RefreshLockHandle } from "../refresh/refresh-lock.ts";
+import type { LockTimeoutError } from "../contract/lock-timeout-error.ts";
+import { RefreshLock, type RefreshLockHandle } from "../refresh/refresh-lock.ts";
 
 /** A JSON-friendly description of an error; never contains a secret (authkeep's messages never do). */
 export interface ErrorInfo {

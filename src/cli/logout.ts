@@ -9,7 +9,7 @@
  */
 import { nodeFs } from "../contract/_node-builtins.ts";
 import { join } from "node:path";
-import { LockTimeoutError } from "../refresh/refresh-lock.ts";
+import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
 import type { CommonOptions } from "./_args.ts";
 import { diagnoseKeyringError, environmentFacts, type KeyringProblemId } from "./_diagnose.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";

@@ -19,7 +19,7 @@
  */
 import { nodeFs } from "../contract/_node-builtins.ts";
 import type { AuthDotJson } from "../document/auth-types.ts";
-import { LockTimeoutError } from "../refresh/refresh-lock.ts";
+import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
 import type { CommonOptions } from "./_args.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import type { Output } from "./_output.ts";

@@ -1,11 +1,14 @@
 /**
- * Typed errors for credential documents and storage I/O. Keyring failures
- * have their own class, {@linkcode KeyringError}.
- *
- * No message produced by authkeep contains a secret value.
+ * Every error class authkeep throws, in one place: the document and storage
+ * errors defined here, and the keyring, refresh and lock errors, one module
+ * each beside this one and re-exported from here. No message produced by
+ * authkeep contains a secret value.
  *
  * @module
  */
+export { KeyringError, type KeyringErrorKind, type KeyringErrorOptions, type KeyringErrorReason } from "./keyring-error.ts";
+export { RefreshError, type RefreshErrorOptions, type RefreshFailedReason } from "./refresh-error.ts";
+export { LockTimeoutError, type RefreshLockHolder } from "./lock-timeout-error.ts";
 
 /** Where in a document a format problem was found. */
 export interface AuthFormatErrorOptions {

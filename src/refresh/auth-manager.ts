@@ -19,13 +19,14 @@ import {
   snapshotKey,
   tokensChanged,
 } from "./_auth-manager-snapshot.ts";
-import { LockTimeoutError, RefreshLock, type RefreshLockHandle, type RefreshLockOptions } from "./refresh-lock.ts";
+import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
+import { RefreshLock, type RefreshLockHandle, type RefreshLockOptions } from "./refresh-lock.ts";
 import {
   HttpTokenRefresher,
   REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
-  RefreshError,
   type TokenRefresher,
 } from "./token-refresher.ts";
+import { RefreshError } from "../contract/refresh-error.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
 
 /** Codex's `CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES` (5), in ms. */

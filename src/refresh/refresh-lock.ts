@@ -32,18 +32,9 @@ import type { FSWatcher } from "node:fs";
 import { nodeFs, fsPromises, nodeOs, nodePath } from "../contract/_node-builtins.ts";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "../storage/_fs-steps.ts";
+import { LockTimeoutError, type RefreshLockHolder } from "../contract/lock-timeout-error.ts";
 
-/** What a lock file records about its holder. */
-export interface RefreshLockHolder {
-  /** The holder's process id. */
-  pid: number;
-  /** The holder's host name; pid liveness is only checked on the same host. */
-  host: string;
-  /** When the holder took the lock (ISO 8601 UTC). */
-  startedAt: string;
-  /** A random value that identifies this one acquisition. */
-  nonce: string;
-}
+export type { RefreshLockHolder };
 
 /** Options of {@linkcode RefreshLock}. */
 export interface RefreshLockOptions {
@@ -96,50 +87,6 @@ const UNREADABLE_GRACE_MS = 10_000;
 
 /** Nonces this process holds right now, so our own pid in a lock file is not mistaken for a dead holder. */
 const heldNonces = new Set<string>();
-
-/**
- * Waiting for the refresh lock took longer than allowed. {@linkcode AuthManager}
- * throws it from a refresh when another process holds the lock too long.
- *
- * @example Basic usage
- * ```ts
- * import { mkdtempSync } from "node:fs";
- * import { tmpdir } from "node:os";
- * import { join } from "node:path";
- * import { AuthManager, createAuthStorage, HttpTokenRefresher, LockTimeoutError } from "authkeep";
- *
- * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")), mode: "file" });
- * const manager = new AuthManager({ storage, refresher: new HttpTokenRefresher() });
- * try {
- *   console.log(await manager.refreshToken()); // null: nobody is logged in
- * } catch (error) {
- *   if (!(error instanceof LockTimeoutError)) throw error;
- *   console.log(`busy: ${error.path}`);
- * }
- * ```
- */
-export class LockTimeoutError extends Error {
-  /** The lock file. */
-  readonly path: string;
-  /** How long we waited, in milliseconds. */
-  readonly waitedMs: number;
-  /** Who held the lock when we gave up, if it could be read. */
-  readonly holder: RefreshLockHolder | undefined;
-
-  /**
-   * @param path The lock file.
-   * @param waitedMs How long we waited.
-   * @param holder The holder at the time we gave up.
-   */
-  constructor(path: string, waitedMs: number, holder?: RefreshLockHolder) {
-    const who = holder ? ` (held by pid ${holder.pid} on ${holder.host} since ${holder.startedAt})` : "";
-    super(`Timed out after ${Math.round(waitedMs)} ms waiting for the refresh lock ${path}${who}`);
-    this.name = "LockTimeoutError";
-    this.path = path;
-    this.waitedMs = waitedMs;
-    this.holder = holder;
-  }
-}
 
 /**
  * A cross-process lock file with stale-holder takeover. {@linkcode AuthManager}

@@ -126,7 +126,7 @@ export function resolveFfiProviderName(options: FfiOptions = {}, env: string | n
     if (!isProviderName(env)) {
       throw new KeyringError(
         `${FFI_ENV_VAR}=${JSON.stringify(env)} names no ffi provider; expected one of ${FFI_PROVIDER_NAMES.join(", ")}`,
-        { kind: "unavailable", backend: "ffi" },
+        { kind: "unavailable", reason: "no-ffi", backend: "ffi" },
       );
     }
     return env;
@@ -160,6 +160,7 @@ export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
   if (name !== "koffi" && name !== runtime) {
     throw new KeyringError(`the ${name} ffi provider works only on ${name === "deno" ? "Deno" : "Bun"}, not on ${runtime}`, {
       kind: "unavailable",
+      reason: "no-ffi",
       backend: "ffi",
     });
   }
@@ -195,6 +196,6 @@ export function loadFfiProviderFor(backend: string, options: FfiOptions = {}): F
     return loadFfiProvider(options);
   } catch (error) {
     if (!(error instanceof KeyringError) || error.backend === backend) throw error;
-    throw new KeyringError(error.message, { kind: error.kind, backend, code: error.code, cause: error.cause ?? error });
+    throw new KeyringError(error.message, { kind: error.kind, reason: error.reason, backend, code: error.code, cause: error.cause ?? error });
   }
 }

@@ -129,7 +129,7 @@ export function bindMacos(libraries: MacosLibraries): MacosApi {
       `cannot use Security.framework (${securityPath}) and CoreFoundation (${coreFoundationPath}) through the ${ffi.name} FFI provider: ${
         error instanceof Error ? error.message : String(error)
       }`,
-      { kind: "unavailable", backend: "macos", cause: error },
+      { kind: "unavailable", reason: "no-library", backend: "macos", cause: error },
     );
   }
   bound.set(key, api);

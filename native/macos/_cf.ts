@@ -56,7 +56,7 @@ export class CfScope {
    */
   own(ref: Pointer | null, what: string): Pointer {
     if (ref === null) {
-      throw new KeyringError(`CoreFoundation could not create ${what}`, { kind: "failure", backend: "macos" });
+      throw new KeyringError(`CoreFoundation could not create ${what}`, { kind: "failure", reason: "other", backend: "macos" });
     }
     this.#owned.push(ref);
     return ref;
@@ -152,6 +152,7 @@ export function readData(api: MacosApi, ref: Pointer): Uint8Array {
   if (api.CFGetTypeID(ref) !== api.CFDataGetTypeID()) {
     throw new KeyringError("the keychain returned something other than data for the item", {
       kind: "failure",
+      reason: "other",
       backend: "macos",
     });
   }
@@ -159,7 +160,7 @@ export function readData(api: MacosApi, ref: Pointer): Uint8Array {
   if (length === 0) return new Uint8Array(0);
   const bytes = api.CFDataGetBytePtr(ref);
   if (bytes === null) {
-    throw new KeyringError("the keychain returned a data object without bytes", { kind: "failure", backend: "macos" });
+    throw new KeyringError("the keychain returned a data object without bytes", { kind: "failure", reason: "other", backend: "macos" });
   }
   return api.ffi.readBytes(bytes, length);
 }

@@ -88,7 +88,7 @@ export function runAsync<T>(flow: Flow<T>, timeoutMs: number, backend: string): 
         reject(
           new KeyringError(
             `the macOS keychain did not answer within ${timeoutMs} ms (a keychain prompt may be waiting); answer the prompt, or raise timeoutMs`,
-            { kind: "unavailable", backend },
+            { kind: "unavailable", reason: "timeout", backend },
           ),
         )
       );

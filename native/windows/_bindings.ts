@@ -74,6 +74,7 @@ const bindOnProvider = memoizePerProvider((ffi): CredentialApi => {
   } catch (error) {
     throw new KeyringError(`cannot load advapi32.dll through the ${ffi.name} FFI provider`, {
       kind: "unavailable",
+      reason: "no-library",
       backend: "windows",
       cause: error,
     });

@@ -63,7 +63,7 @@ export const CRED_PERSIST_ENTERPRISE = 3;
  */
 export function encodeWide(text: string): Uint16Array {
   if (text.includes("\0")) {
-    throw new KeyringError("a Credential Manager name cannot contain a NUL character", { kind: "invalid", backend: "windows" });
+    throw new KeyringError("a Credential Manager name cannot contain a NUL character", { kind: "invalid", reason: "invalid", backend: "windows" });
   }
   const units = new Uint16Array(text.length + 1);
   for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);

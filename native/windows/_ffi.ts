@@ -172,7 +172,7 @@ export function credentialExecutor(options: FfiOptions = {}): CredentialExecutor
       } finally {
         call.cleanup?.();
       }
-      if (abandoned()) throw new KeyringError("abandoned after the deadline", { kind: "unavailable", backend: "windows" });
+      if (abandoned()) throw new KeyringError("abandoned after the deadline", { kind: "unavailable", reason: "timeout", backend: "windows" });
       // FALSE: the error is on the thread that made the call; make it again here to read it (see the module doc).
       return execSync(step);
     },

@@ -84,14 +84,15 @@ function checkNames(service: string, account: string): string {
   if (target.length > CRED_MAX_GENERIC_TARGET_NAME_LENGTH) {
     throw new KeyringError(`the target name is longer than ${CRED_MAX_GENERIC_TARGET_NAME_LENGTH} characters`, {
       kind: "invalid",
+      reason: "invalid",
       backend,
     });
   }
   if (account.length > CRED_MAX_USERNAME_LENGTH) {
-    throw new KeyringError(`the account is longer than ${CRED_MAX_USERNAME_LENGTH} characters`, { kind: "invalid", backend });
+    throw new KeyringError(`the account is longer than ${CRED_MAX_USERNAME_LENGTH} characters`, { kind: "invalid", reason: "invalid", backend });
   }
   if (`${service}${account}`.includes("\0")) {
-    throw new KeyringError("the service or account contains a NUL character", { kind: "invalid", backend });
+    throw new KeyringError("the service or account contains a NUL character", { kind: "invalid", reason: "invalid", backend });
   }
   return target;
 }
@@ -99,7 +100,7 @@ function checkNames(service: string, account: string): string {
 function corrupt(target: string, reason: string): KeyringError {
   return new KeyringError(
     `the credential "${target}" is unreadable (${reason}); save the value again or delete it`,
-    { kind: "failure", backend },
+    { kind: "failure", reason: "other", backend },
   );
 }
 
@@ -180,7 +181,7 @@ export function* loadFlow(service: string, account: string): CredFlow<string | n
 export function* saveFlow(service: string, account: string, value: string): CredFlow<void> {
   const target = checkNames(service, account);
   const reason = invalidValueReason(value);
-  if (reason !== null) throw new KeyringError(`cannot store the value: ${reason}`, { kind: "invalid", backend });
+  if (reason !== null) throw new KeyringError(`cannot store the value: ${reason}`, { kind: "invalid", reason: "invalid", backend });
   const comment = `${account}@${service}:${target} (authkeep)`;
   const utf16 = encodeUtf16(value);
   try {
@@ -195,7 +196,7 @@ export function* saveFlow(service: string, account: string, value: string): Cred
       if (payload.length > MAX_CHUNKED_VALUE_BYTES) {
         throw new KeyringError(
           `the value is ${payload.length} bytes of UTF-8; the Windows store holds at most ${MAX_CHUNKED_VALUE_BYTES}`,
-          { kind: "too-large", backend },
+          { kind: "too-large", reason: "too-large", backend },
         );
       }
       const id = newChunkId();
@@ -266,6 +267,7 @@ export async function runFlowAsync<T>(
       expired = true;
       reject(new KeyringError(`the Credential Manager did not answer within ${timeoutMs} ms`, {
         kind: "unavailable",
+        reason: "timeout",
         backend,
       }));
     }, timeoutMs);
@@ -282,7 +284,7 @@ export async function runFlowAsync<T>(
       }
       if (expired) {
         flow.return(undefined as T);
-        throw new KeyringError("abandoned after the deadline", { kind: "unavailable", backend });
+        throw new KeyringError("abandoned after the deadline", { kind: "unavailable", reason: "timeout", backend });
       }
       next = flow.next(result);
     }

@@ -78,6 +78,7 @@ export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = 
     if (process.platform !== "win32") {
       throw new KeyringError(`the Windows Credential Manager is not available on ${process.platform}`, {
         kind: "unavailable",
+        reason: "no-library",
         backend: "windows",
       });
     }

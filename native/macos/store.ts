@@ -75,7 +75,7 @@
  */
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../../src/contract/keyring-store.ts";
-import { type Flow, io, runSync } from "../../src/contract/engine.ts";
+import { type Flow, io, resolveDeadline, runAsync, runSync } from "../../src/contract/engine.ts";
 import { FFI_PROVIDER_NAMES, type FfiOptions, type Pointer } from "../ffi/index.ts";
 import {
   bindMacos,
@@ -84,7 +84,7 @@ import {
   type MacosApi,
 } from "./_bindings.ts";
 import { CfScope, readData } from "./_cf.ts";
-import { runAsync, secCall } from "./_flow.ts";
+import { secCall } from "./_flow.ts";
 import { asKeyringError, BACKEND, errSecDuplicateItem, errSecItemNotFound, errSecSuccess, statusError } from "./_errors.ts";
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -192,14 +192,19 @@ function* deleteFlow(api: MacosApi, service: string, account: string): Flow<bool
  * @param options `timeoutMs` for the async methods, the FFI provider (`ffi`,
  * else `AUTHKEEP_FFI`, else the runtime's own) and the framework paths.
  * @returns The store; its `backend` is `"macos"`.
- * @throws {RangeError} when `timeoutMs` is not a positive number.
+ * @throws {RangeError} when `timeoutMs` is not a positive number (the policy of `resolveDeadline`).
  * @throws {TypeError} when `ffi` names no FFI provider.
  */
 export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(typeof timeoutMs === "number" && timeoutMs > 0)) {
-    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${String(options.timeoutMs)}`);
-  }
+  const timeoutMs = resolveDeadline(options.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const deadline = {
+    ms: timeoutMs,
+    expired: () =>
+      new KeyringError(
+        `the macOS keychain did not answer within ${timeoutMs} ms (a keychain prompt may be waiting); answer the prompt, or raise timeoutMs`,
+        { kind: "unavailable", reason: "timeout", backend: BACKEND },
+      ),
+  };
   const { ffi } = options;
   // Checked now, like timeoutMs: a misspelt provider is the caller's bug, not a keychain failure at the first call.
   if (ffi !== undefined && !FFI_PROVIDER_NAMES.includes(ffi)) {
@@ -218,7 +223,7 @@ export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}):
   };
   const offThread = async <T>(flow: () => Flow<T>): Promise<T> => {
     try {
-      return await runAsync(flow(), timeoutMs, BACKEND);
+      return await runAsync(flow(), deadline);
     } catch (error) {
       throw asKeyringError(error);
     }

@@ -1,9 +1,9 @@
 /**
  * The load/save/delete sequences of the Windows store, written once as
  * generators that yield Credential Manager steps (read, write, delete, list).
- * Two drivers run them: {@linkcode runFlowSync} with direct FFI calls and
- * {@linkcode runFlowAsync} with the FFI provider's `.async` calls under a
- * deadline.
+ * The engine (`src/contract/engine.ts`) runs them: {@linkcode runFlowSync}
+ * with direct FFI calls and {@linkcode runFlowAsync} with the FFI provider's
+ * `.async` calls under a deadline.
  *
  * The flows hold every decision (layout, limits, chunking, verification) and
  * no FFI, so they run on any platform against a fake step executor.
@@ -12,6 +12,7 @@
  */
 import { TextDecoder } from "node:util";
 import { KeyringError } from "../../src/contract/keyring-error.ts";
+import { describedFlow, runAsync, runSync } from "../../src/contract/engine.ts";
 import {
   CRED_MAX_CREDENTIAL_BLOB_SIZE,
   decodeCredentialBlob,
@@ -233,67 +234,32 @@ export function* deleteFlow(service: string, account: string): CredFlow<boolean>
   return existed;
 }
 
-/** Runs a flow with a synchronous step executor; step errors are thrown into the flow. */
+/** Runs a flow on the engine with a synchronous step executor; step errors are thrown into the flow. */
 export function runFlowSync<T>(flow: CredFlow<T>, exec: (step: CredStep) => unknown): T {
-  let next = flow.next();
-  while (!next.done) {
-    let result: unknown;
-    try {
-      result = exec(next.value);
-    } catch (error) {
-      next = flow.throw(error);
-      continue;
-    }
-    next = flow.next(result);
-  }
-  return next.value;
+  return runSync(describedFlow(flow, (step) => ({ sync: () => exec(step), async: async () => exec(step) })));
 }
 
 /**
- * Runs a flow with an asynchronous step executor under a deadline. When the
- * deadline passes, the promise rejects with kind `unavailable` and the flow
- * stops after the step in progress (a native call cannot be interrupted).
- * The executor is told, through `abandoned`, whether that has happened.
+ * Runs a flow on the engine with an asynchronous step executor under the
+ * deadline `timeoutMs` (see `runAsync` in `src/contract/engine.ts`): the
+ * promise rejects with kind `unavailable` when it passes, and the flow stops
+ * after the step in progress (a native call cannot be interrupted). The
+ * executor is told, through `abandoned`, whether that has happened.
  */
-export async function runFlowAsync<T>(
+export function runFlowAsync<T>(
   flow: CredFlow<T>,
   exec: (step: CredStep, abandoned: () => boolean) => Promise<unknown>,
   timeoutMs: number,
 ): Promise<T> {
-  let expired = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expired = true;
-      reject(new KeyringError(`the Credential Manager did not answer within ${timeoutMs} ms`, {
-        kind: "unavailable",
-        reason: "timeout",
-        backend,
-      }));
-    }, timeoutMs);
+  const steps = describedFlow(flow, (step) => ({
+    sync: () => {
+      throw new TypeError("runFlowAsync makes no synchronous calls");
+    },
+    async: (abandoned = () => false) => exec(step, abandoned),
+  }));
+  return runAsync(steps, {
+    ms: timeoutMs,
+    expired: () =>
+      new KeyringError(`the Credential Manager did not answer within ${timeoutMs} ms`, { kind: "unavailable", reason: "timeout", backend }),
   });
-  const work = (async () => {
-    let next = flow.next();
-    while (!next.done) {
-      let result: unknown;
-      try {
-        result = await exec(next.value, () => expired);
-      } catch (error) {
-        next = flow.throw(error);
-        continue;
-      }
-      if (expired) {
-        flow.return(undefined as T);
-        throw new KeyringError("abandoned after the deadline", { kind: "unavailable", reason: "timeout", backend });
-      }
-      next = flow.next(result);
-    }
-    return next.value;
-  })();
-  work.catch(() => {}); // after a timeout nobody awaits it any more
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -31,19 +31,6 @@ import type { FfiArgValues } from "../ffi/index.ts";
  * directly by `runSync`, through the provider's `.async` by
  * {@linkcode runAsync}. The arguments (buffers included) stay referenced by
  * the step until the call is over.
- *
- * @example
- * ```ts
- * // Internal modules: the package exports no subpath for them, hence the deep paths.
- * import { io, runSync } from "./node_modules/authkeep/src/contract/engine.ts";
- * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
- * import { secCall } from "./node_modules/authkeep/native/macos/_flow.ts";
- *
- * const libc = loadFfiProvider().open(process.platform === "darwin" ? "/usr/lib/libSystem.B.dylib" : "libc.so.6", {
- *   abs: { args: ["i32"], returns: "i32" },
- * });
- * console.log(runSync((function* () { return yield* io(secCall(libc.symbols.abs, -25300)); })())); // 25300
- * ```
  */
 export function secCall<const A extends readonly FfiArgType[]>(
   fn: NativeFunction<A, "i32">,

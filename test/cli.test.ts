@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { computeStoreKey, KeyringError, parseAuthJson } from "../src/index.ts";
+import { computeStoreKey, KeyringError, type KeyringErrorKind, type KeyringErrorReason, parseAuthJson } from "../src/index.ts";
 import { diagnoseKeyringError, type EnvironmentFacts } from "../src/cli/_diagnose.ts";
 import {
   assertNoSecrets,
@@ -52,7 +52,57 @@ function seedFile(home: string, text: string): void {
   writeFileSync(join(home, "auth.json"), text, { mode: 0o600 });
 }
 
-describe("doctor's diagnosis table (kind, code and message → problem)", () => {
+describe("doctor's diagnosis table (kind and reason → problem)", () => {
+  const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
+    platform: "linux",
+    dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
+    dbusSocketExists: true,
+    display: null,
+    ssh: false,
+    wsl: false,
+    container: false,
+    libsecret: "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0",
+    ...over,
+  });
+  // The message says nothing: the diagnosis must come from kind, reason, backend and code alone.
+  const error = (kind: KeyringErrorKind, reason: KeyringErrorReason, backend = "libsecret", code?: number) =>
+    new KeyringError("opaque failure text", { kind, reason, backend, ...(code === undefined ? {} : { code }) });
+  const cases: [string, KeyringError, Partial<EnvironmentFacts>, string][] = [
+    ["no FFI provider", error("unavailable", "no-ffi"), {}, "ffi-missing"],
+    ["no libsecret", error("unavailable", "no-library"), {}, "libsecret-missing"],
+    ["no bus, no address", error("unavailable", "no-bus"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
+    ["no bus behind the address", error("unavailable", "no-bus"), { dbusSocketExists: false }, "dbus-unreachable"],
+    ["no Secret Service", error("unavailable", "no-service"), {}, "no-secret-service"],
+    ["no default collection", error("unavailable", "no-default-collection"), {}, "no-default-collection"],
+    ["locked collection", error("locked", "locked"), {}, "locked"],
+    ["deadline passed", error("unavailable", "timeout"), {}, "timeout"],
+    ["too large", error("too-large", "too-large", "windows"), { platform: "win32" }, "too-large"],
+    ["Windows: no logon session", error("unavailable", "no-session", "windows", 1312), { platform: "win32" }, "no-logon-session"],
+    ["macOS: no user interaction", error("locked", "locked", "macos", -25308), { platform: "darwin" }, "interaction-not-allowed"],
+    ["macOS: refused at the prompt", error("locked", "denied", "macos", -128), { platform: "darwin" }, "locked"],
+    ["macOS: no keychain", error("unavailable", "no-service", "macos", -25291), { platform: "darwin" }, "other"],
+    ["no backend for the platform", error("unavailable", "no-library", "none"), { platform: "aix" }, "unsupported-platform"],
+  ];
+  for (const [name, err, over, id] of cases) {
+    test(`${name} → ${id}`, () => {
+      const problem = diagnoseKeyringError(err, facts(over), 5000);
+      assert.equal(problem.id, id);
+      assert.ok(problem.summary && problem.reason && problem.fix.length > 0);
+    });
+  }
+
+  test("the reason wins over a message that suggests another problem", () => {
+    const err = new KeyringError("Could not connect: No such file or directory [g-io-error-quark:1]", { kind: "unavailable", reason: "timeout", backend: "libsecret" });
+    assert.equal(diagnoseKeyringError(err, facts(), 5000).id, "timeout");
+  });
+
+  test("the serialized form (doctor --json's error) diagnoses like the error", () => {
+    const info = { name: "KeyringError", message: "x", kind: "unavailable", reason: "no-service", backend: "libsecret" };
+    assert.equal(diagnoseKeyringError(info, facts(), 5000).id, "no-secret-service");
+  });
+});
+
+describe("doctor's diagnosis of reason-less Linux errors (message and GError → problem)", () => {
   const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
     platform: "linux",
     dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
@@ -66,7 +116,7 @@ describe("doctor's diagnosis table (kind, code and message → problem)", () => 
   });
   const error = (kind: KeyringError["kind"], message: string, code?: string | number, cause?: unknown) =>
     new KeyringError(message, { kind, backend: "libsecret", ...(code === undefined ? {} : { code }), ...(cause === undefined ? {} : { cause }) });
-  // The GErrors of linux-secret-service.md §4, and the other platforms' codes.
+  // The GErrors of linux-secret-service.md §4.
   const cases: [string, KeyringError, Partial<EnvironmentFacts>, string][] = [
     ["no FFI library", error("unavailable", "the keyring needs the optional dependency, which could not be loaded", undefined, Object.assign(new Error("Cannot find module"), { code: "MODULE_NOT_FOUND" })), {}, "ffi-missing"],
     ["no libsecret", error("unavailable", "could not be loaded", undefined, new Error("libsecret-1.so.0: cannot open shared object file: No such file or directory")), {}, "libsecret-missing"],
@@ -78,8 +128,6 @@ describe("doctor's diagnosis table (kind, code and message → problem)", () => 
     ["E: locked", error("locked", "Cannot create an item in a locked collection [secret-error:2]", "secret-error:2"), {}, "locked"],
     ["F: hung daemon", error("unavailable", "Timeout was reached [g-io-error-quark:24]", "g-io-error-quark:24"), {}, "timeout"],
     ["F: cancelled at our deadline", error("unavailable", "Operation was cancelled [g-io-error-quark:19]", "g-io-error-quark:19"), {}, "timeout"],
-    ["Windows: no logon session", error("unavailable", "CredReadW failed", 1312), { platform: "win32" }, "no-logon-session"],
-    ["macOS: no user interaction", error("locked", "User interaction is not allowed.", -25308), { platform: "darwin" }, "interaction-not-allowed"],
   ];
   for (const [name, err, over, id] of cases) {
     test(`${name} → ${id}`, () => {

@@ -87,6 +87,38 @@ const skip = !onNode
   ? "needs a Node with type stripping (>= 22.18): set AUTHKEEP_TS_NODE or NODE22"
   : false;
 
+/** The modules an example may import: the package's two entries and the runtime's built-ins. */
+function foreignImports(code: string): string[] {
+  const specifiers = [...code.matchAll(/\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']/gm)]
+    .map((match) => match[1] ?? match[2] ?? match[3]!);
+  return specifiers.filter((specifier) => specifier !== "authkeep" && specifier !== "authkeep/testing" && !specifier.startsWith("node:"));
+}
+
+test("every README code block and JSDoc @example imports only authkeep, authkeep/testing and node: built-ins", () => {
+  const examples = [...readmeExamples(), ...jsdocExamples()];
+  assert.ok(examples.length >= 20, `found only ${examples.length} examples`);
+  const offenders = examples.flatMap((example) => foreignImports(example.code).map((specifier) => `${example.where}: ${specifier}`));
+  assert.deepEqual(offenders, [], "examples show the public API: an internal module needs no @example");
+});
+
+test("the import check catches private paths, relative paths and other packages", () => {
+  const code = [
+    'import { a } from "./node_modules/authkeep/src/contract/engine.ts";',
+    'import type { B } from "../src/index.ts";',
+    'const c = await import("koffi");',
+    'import "authkeep/dist/src/index.js";',
+    'import { createAuthStorage } from "authkeep";',
+    'import { MemoryKeyringStore } from "authkeep/testing";',
+    'import { join } from "node:path";',
+  ].join("\n");
+  assert.deepEqual(foreignImports(code), [
+    "./node_modules/authkeep/src/contract/engine.ts",
+    "../src/index.ts",
+    "koffi",
+    "authkeep/dist/src/index.js",
+  ]);
+});
+
 test("every README code block and JSDoc @example runs", { skip, timeout: 600_000 }, async (t) => {
   const examples = [...readmeExamples(), ...jsdocExamples()];
   assert.ok(examples.length >= 20, `found only ${examples.length} examples`);

@@ -38,7 +38,7 @@ describe("ffi provider selection", () => {
     assert.throws(() => resolveFfiProviderName({ ffi: "ctypes" as never }, null), TypeError);
     assert.throws(
       () => resolveFfiProviderName({}, "node-ffi"),
-      (error: unknown) => error instanceof KeyringError && error.kind === "unavailable" && /AUTHKEEP_FFI/.test(error.message),
+      (error: unknown) => error instanceof KeyringError && error.kind === "unavailable" && error.reason === "no-ffi" && /AUTHKEEP_FFI/.test(error.message),
     );
   });
 
@@ -46,7 +46,7 @@ describe("ffi provider selection", () => {
     const foreign: FfiProviderName = runtime === "deno" ? "bun" : "deno";
     assert.throws(
       () => loadFfiProvider({ ffi: foreign }),
-      (error: unknown) => error instanceof KeyringError && error.kind === "unavailable",
+      (error: unknown) => error instanceof KeyringError && error.kind === "unavailable" && error.reason === "no-ffi",
     );
   });
 

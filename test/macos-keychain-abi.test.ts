@@ -273,14 +273,14 @@ function standInSuite(ffi: FfiProviderName, skip: string | false): void {
         assertNoCfLeak();
       });
 
-      const mapped: Array<{ code: number; kind: string; says: RegExp }> = [
-        { code: -25308, kind: "locked", says: /interaction.*unlock-keychain/i },
-        { code: -25293, kind: "locked", says: /unlock-keychain|Keychain Access/ },
-        { code: -128, kind: "locked", says: /Allow/ },
-        { code: -25294, kind: "unavailable", says: /default-keychain|file/ },
-        { code: -25291, kind: "unavailable", says: /file/ },
+      const mapped: Array<{ code: number; kind: string; reason: string; says: RegExp }> = [
+        { code: -25308, kind: "locked", reason: "locked", says: /interaction.*unlock-keychain/i },
+        { code: -25293, kind: "locked", reason: "denied", says: /unlock-keychain|Keychain Access/ },
+        { code: -128, kind: "locked", reason: "denied", says: /Allow/ },
+        { code: -25294, kind: "unavailable", reason: "no-default-collection", says: /default-keychain|file/ },
+        { code: -25291, kind: "unavailable", reason: "no-service", says: /file/ },
       ];
-      for (const { code, kind, says } of mapped) {
+      for (const { code, kind, reason, says } of mapped) {
         test(`stand-in: OSStatus ${code} from each SecItem call makes ${load}, ${save} and ${del} fail with kind ${kind}`, async () => {
           const { service, account } = names();
           for (const run of [
@@ -290,6 +290,7 @@ function standInSuite(ffi: FfiProviderName, skip: string | false): void {
           ]) {
             standIn.queueStatus(code);
             const error = await rejectsWith(run(), kind);
+            assert.equal(error.reason, reason);
             assert.equal(error.code, code);
             assert.match(error.message, says);
             assert.ok(error.message.includes(String(code)), error.message);

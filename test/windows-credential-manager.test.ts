@@ -169,9 +169,9 @@ test("the chunk layout: head text, chunk names and the bounds are as documented"
 
 test("saveSync() of a value past 320 KiB is too-large and touches nothing; NUL is invalid", () => {
   const fake = new FakeCredentials();
-  assert.throws(() => fake.save("s", "a", ascii(MAX_CHUNKED_VALUE_BYTES + 1)), (e: unknown) => e instanceof KeyringError && e.kind === "too-large");
-  assert.throws(() => fake.save("s", "a", "a\0"), (e: unknown) => e instanceof KeyringError && e.kind === "invalid");
-  assert.throws(() => fake.save("s", "a".repeat(514), "v"), (e: unknown) => e instanceof KeyringError && e.kind === "invalid");
+  assert.throws(() => fake.save("s", "a", ascii(MAX_CHUNKED_VALUE_BYTES + 1)), (e: unknown) => e instanceof KeyringError && e.kind === "too-large" && e.reason === "too-large");
+  assert.throws(() => fake.save("s", "a", "a\0"), (e: unknown) => e instanceof KeyringError && e.kind === "invalid" && e.reason === "invalid");
+  assert.throws(() => fake.save("s", "a".repeat(514), "v"), (e: unknown) => e instanceof KeyringError && e.kind === "invalid" && e.reason === "invalid");
   assert.equal(fake.entries.size, 0);
   fake.save("s", "a", ascii(MAX_CHUNKED_VALUE_BYTES));
   assert.equal(fake.load("s", "a"), ascii(MAX_CHUNKED_VALUE_BYTES));
@@ -245,7 +245,7 @@ test("load() rejects with unavailable when the Credential Manager does not answe
   const started = Date.now();
   await assert.rejects(
     runFlowAsync(loadFlow("s", "a"), () => new Promise(() => {}), 50),
-    (e: unknown) => e instanceof KeyringError && e.kind === "unavailable" && /50 ms/.test(e.message),
+    (e: unknown) => e instanceof KeyringError && e.kind === "unavailable" && e.reason === "timeout" && /50 ms/.test(e.message),
   );
   assert.ok(Date.now() - started < 5000);
 });
@@ -270,11 +270,18 @@ test("runFlowAsync() tells the executor when the deadline has passed, so a faile
   assert.deepEqual(flags, [false]);
 });
 
-test("decodeError() maps Win32 codes to kinds and keeps the code", () => {
-  const cases: [number, string][] = [[1312, "unavailable"], [1783, "too-large"], [5, "failure"], [1168, "failure"], [31, "failure"]];
-  for (const [code, kind] of cases) {
+test("decodeError() maps Win32 codes to kinds and reasons and keeps the code", () => {
+  const cases: [number, string, string][] = [
+    [1312, "unavailable", "no-session"],
+    [1783, "too-large", "too-large"],
+    [5, "failure", "denied"],
+    [1168, "failure", "other"],
+    [31, "failure", "other"],
+  ];
+  for (const [code, kind, reason] of cases) {
     const error = decodeError(code, "CredWriteW", "t");
     assert.equal(error.kind, kind, String(code));
+    assert.equal(error.reason, reason, String(code));
     assert.equal(error.code, code);
     assert.equal(error.backend, "windows");
   }

@@ -15,18 +15,6 @@ export type BindOnProvider<T> = (ffi: FfiProvider) => T;
  *
  * @param bind Opens the backend's libraries on the provider and declares its functions.
  * @returns A function with the same contract, which calls `bind` at most once per provider.
- * @example Basic usage
- * ```ts
- * import { memoizePerProvider } from "./node_modules/authkeep/native/ffi/_bindings-cache.ts";
- * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
- *
- * let opened = 0;
- * const bindLibc = memoizePerProvider((ffi) => (opened++, ffi.open("libc.so.6", { getpid: { args: [], returns: "i32" } })));
- * const ffi = loadFfiProvider();
- * bindLibc(ffi);
- * bindLibc(ffi);
- * console.log(opened); // 1
- * ```
  */
 export function memoizePerProvider<T>(bind: BindOnProvider<T>): BindOnProvider<T> {
   const bound = new Map<FfiProviderName, T>();

@@ -14,14 +14,6 @@ export const RTLD_LAZY = 1;
  * The libraries to try, in order, for `dlopen`/`dlsym`/`dlclose`: glibc ≥ 2.34
  * has them in libc, older glibc in libdl; macOS in libSystem. Windows uses
  * `LoadLibraryA`/`GetProcAddress` from kernel32 instead (`kernel32.dll`).
- *
- * @example
- * ```ts
- * // Internal module: the package exports no subpath for it, hence the deep path.
- * import { dynamicLoaderLibraries } from "./node_modules/authkeep/native/ffi/_dl.ts";
- *
- * console.log(dynamicLoaderLibraries("linux")); // ["libc.so.6", "libdl.so.2"]
- * ```
  */
 export function dynamicLoaderLibraries(platform: string = process.platform): readonly string[] {
   if (platform === "darwin") return ["/usr/lib/libSystem.B.dylib"];
@@ -40,16 +32,6 @@ export interface DynamicLoader<Handle, Address> {
  * Symbol-address lookup for one library, shared by the providers that need
  * the loader for it: the loader and the library handle are opened on the
  * first lookup only, and `close` releases the handle if one was opened.
- *
- * @example
- * ```ts
- * // Internal module: the package exports no subpath for it, hence the deep path.
- * import { lazySymbolLookup } from "./node_modules/authkeep/native/ffi/_dl.ts";
- *
- * const lookup = lazySymbolLookup("libc.so.6", () => ({ open: () => 1, symbol: () => 2, close: () => {} }));
- * console.log(lookup.symbol("environ")); // 2
- * lookup.close();
- * ```
  */
 export function lazySymbolLookup<Handle, Address>(
   path: string,

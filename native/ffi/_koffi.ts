@@ -40,6 +40,6 @@ export function loadKoffi(backend: string): Koffi {
   }
   throw new KeyringError(
     "the keyring needs the optional dependency koffi, which could not be loaded; install it with `npm install koffi`",
-    { kind: "unavailable", backend, cause: failure },
+    { kind: "unavailable", reason: "no-ffi", backend, cause: failure },
   );
 }

@@ -30,15 +30,6 @@ const DLOPEN = { dlopen: { args: ["cstring", "i32"], returns: "pointer" } } as c
  *
  * @param ffi The provider to call `dlopen` with.
  * @param paths The names the libraries were opened with.
- * @example
- * ```ts
- * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
- * import { pinLoadedLibraries } from "./node_modules/authkeep/native/ffi/_pin.ts";
- *
- * const ffi = loadFfiProvider();
- * ffi.open("libglib-2.0.so.0", { g_free: { args: ["pointer"], returns: "void" } });
- * console.log(pinLoadedLibraries(ffi, ["libglib-2.0.so.0"])); // 1 on glibc Linux
- * ```
  */
 export function pinLoadedLibraries(ffi: FfiProvider, paths: readonly string[]): number {
   if (process.platform !== "linux") return 0;

@@ -92,18 +92,6 @@ const asPointer = (value: number | null | undefined): Pointer | null =>
  * Creates the `bun:ffi` provider.
  *
  * @throws {Error} on first use outside Bun.
- * @example
- * ```ts
- * import { createBunProvider } from "./node_modules/authkeep/native/ffi/bun.ts";
- *
- * const ffi = createBunProvider(); // loads nothing yet
- * console.log(ffi.name, ffi.offThread); // "bun" false
- * if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
- *   const libc = ffi.open("libc.so.6", { getpid: { args: [], returns: "i32" } });
- *   console.log(libc.symbols.getpid()); // this process's pid
- *   libc.close();
- * }
- * ```
  */
 export function createBunProvider(): FfiProvider {
   let loader: DynamicLoader<Pointer, Pointer> | undefined;

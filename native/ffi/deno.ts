@@ -94,18 +94,6 @@ const raw = (pointer: Pointer): DenoPointer => pointer as unknown as DenoPointer
  * Creates the `Deno.dlopen` provider.
  *
  * @throws {Error} on first use outside Deno.
- * @example
- * ```ts
- * import { createDenoProvider } from "./node_modules/authkeep/native/ffi/deno.ts";
- *
- * const ffi = createDenoProvider(); // loads nothing yet
- * console.log(ffi.name, ffi.offThread); // "deno" true
- * if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") {
- *   const libc = ffi.open("libc.so.6", { getpid: { args: [], returns: "i32" } });
- *   console.log(await libc.symbols.getpid.async()); // this process's pid, from Deno's thread pool
- *   libc.close();
- * }
- * ```
  */
 export function createDenoProvider(): FfiProvider {
   let loader: DynamicLoader<DenoPointer, Pointer> | undefined;

@@ -59,14 +59,6 @@ export type JsRuntime = "node" | "bun" | "deno";
 /**
  * Detects the JS runtime. Bun first: it also defines `process`, and Deno
  * defines `process` in npm compatibility mode.
- *
- * @example
- * ```ts
- * // The package exports no subpath for native/ffi, hence the deep path.
- * import { detectRuntime } from "./node_modules/authkeep/native/ffi/index.ts";
- *
- * console.log(detectRuntime()); // "node", "bun" or "deno"
- * ```
  */
 export function detectRuntime(): JsRuntime {
   const global = globalThis as { Bun?: unknown; Deno?: unknown };
@@ -106,14 +98,6 @@ function readEnv(): string | null {
  * default); `null` means unset.
  * @throws {TypeError} for an unknown provider name in the option.
  * @throws {KeyringError} kind `unavailable` for an unknown name in `AUTHKEEP_FFI`.
- * @example
- * ```ts
- * import { resolveFfiProviderName } from "./node_modules/authkeep/native/ffi/index.ts";
- *
- * console.log(resolveFfiProviderName({ ffi: "koffi" })); // "koffi"
- * console.log(resolveFfiProviderName({}, "bun")); // "bun", as with AUTHKEEP_FFI=bun
- * console.log(resolveFfiProviderName()); // "koffi" on Node, "deno" on Deno, "bun" on Bun, unless AUTHKEEP_FFI is set
- * ```
  */
 export function resolveFfiProviderName(options: FfiOptions = {}, env: string | null = readEnv()): FfiProviderName {
   if (options.ffi !== undefined) {
@@ -126,7 +110,7 @@ export function resolveFfiProviderName(options: FfiOptions = {}, env: string | n
     if (!isProviderName(env)) {
       throw new KeyringError(
         `${FFI_ENV_VAR}=${JSON.stringify(env)} names no ffi provider; expected one of ${FFI_PROVIDER_NAMES.join(", ")}`,
-        { kind: "unavailable", backend: "ffi" },
+        { kind: "unavailable", reason: "no-ffi", backend: "ffi" },
       );
     }
     return env;
@@ -142,15 +126,6 @@ const loaded = new Map<FfiProviderName, FfiProvider>();
  *
  * @throws {KeyringError} kind `unavailable` when the provider cannot work on
  * this runtime (`deno` outside Deno, `bun` outside Bun) or koffi is missing.
- * @example
- * ```ts
- * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
- *
- * const ffi = loadFfiProvider(); // koffi on Node, Deno.dlopen on Deno, bun:ffi on Bun
- * const libc = ffi.open("libc.so.6", { strlen: { args: ["cstring"], returns: "u64" } });
- * console.log(libc.symbols.strlen("héllo")); // 6n (UTF-8 bytes)
- * libc.close();
- * ```
  */
 export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
   const name = resolveFfiProviderName(options);
@@ -160,6 +135,7 @@ export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
   if (name !== "koffi" && name !== runtime) {
     throw new KeyringError(`the ${name} ffi provider works only on ${name === "deno" ? "Deno" : "Bun"}, not on ${runtime}`, {
       kind: "unavailable",
+      reason: "no-ffi",
       backend: "ffi",
     });
   }
@@ -179,22 +155,12 @@ export function loadFfiProvider(options: FfiOptions = {}): FfiProvider {
  * @param backend The backend name to report (`"libsecret"`, `"macos"`).
  * @param options The `ffi` option.
  * @returns The provider.
- * @example
- * ```ts
- * import { loadFfiProviderFor } from "./node_modules/authkeep/native/ffi/index.ts";
- *
- * try {
- *   loadFfiProviderFor("libsecret", { ffi: "deno" }); // on Node
- * } catch (error) {
- *   console.log((error as { backend: string }).backend); // "libsecret"
- * }
- * ```
  */
 export function loadFfiProviderFor(backend: string, options: FfiOptions = {}): FfiProvider {
   try {
     return loadFfiProvider(options);
   } catch (error) {
     if (!(error instanceof KeyringError) || error.backend === backend) throw error;
-    throw new KeyringError(error.message, { kind: error.kind, backend, code: error.code, cause: error.cause ?? error });
+    throw new KeyringError(error.message, { kind: error.kind, reason: error.reason, backend, code: error.code, cause: error.cause ?? error });
   }
 }

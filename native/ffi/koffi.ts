@@ -61,16 +61,6 @@ const raw = (pointer: Pointer): bigint => pointer as unknown as bigint;
  *
  * @throws {import("../../src/contract/keyring-error.ts").KeyringError} kind
  * `unavailable` on first use when koffi is not installed.
- * @example
- * ```ts
- * import { createKoffiProvider } from "./node_modules/authkeep/native/ffi/koffi.ts";
- *
- * const ffi = createKoffiProvider();
- * const libc = ffi.open("libc.so.6", { getpid: { args: [], returns: "i32" } });
- * console.log(libc.symbols.getpid() === process.pid); // true
- * console.log(await libc.symbols.getpid.async() === process.pid); // true, from a koffi worker thread
- * libc.close();
- * ```
  */
 export function createKoffiProvider(): FfiProvider {
   // Loaded now, so that a missing koffi fails at loadFfiProvider() (the first

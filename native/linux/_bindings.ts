@@ -131,13 +131,6 @@ const bindOnProvider = memoizePerProvider((ffi): Libsecret => {
  *
  * @throws {KeyringError} kind `unavailable` when the provider or libsecret
  * cannot be loaded, saying what to install.
- * @example
- * ```ts
- * import { bindLibsecret } from "./node_modules/authkeep/native/linux/_bindings.ts";
- *
- * const lib = bindLibsecret({});
- * console.log(lib.ffi.name, typeof lib.secretServiceType); // "koffi" "bigint" on Node
- * ```
  */
 export function bindLibsecret(options: FfiOptions): Libsecret {
   return bindOnProvider(loadFfiProviderFor("libsecret", options));

@@ -104,16 +104,6 @@ const bound = new Map<string, MacosApi>();
  *
  * @throws {KeyringError} kind `unavailable` (backend `"macos"`) when the
  * provider (koffi, say), a library, a function or a constant cannot be loaded.
- * @example
- * ```ts
- * // Internal module: the package exports no subpath for it, hence the deep path.
- * import { bindMacos, DEFAULT_CORE_FOUNDATION_PATH, DEFAULT_SECURITY_PATH } from "./node_modules/authkeep/native/macos/_bindings.ts";
- *
- * if (process.platform === "darwin") {
- *   const api = bindMacos({ securityPath: DEFAULT_SECURITY_PATH, coreFoundationPath: DEFAULT_CORE_FOUNDATION_PATH });
- *   console.log(api.ffi.name); // "koffi" on Node, "deno" on Deno, "bun" on Bun
- * }
- * ```
  */
 export function bindMacos(libraries: MacosLibraries): MacosApi {
   const ffi = loadFfiProviderFor("macos", { ffi: libraries.ffi });
@@ -129,7 +119,7 @@ export function bindMacos(libraries: MacosLibraries): MacosApi {
       `cannot use Security.framework (${securityPath}) and CoreFoundation (${coreFoundationPath}) through the ${ffi.name} FFI provider: ${
         error instanceof Error ? error.message : String(error)
       }`,
-      { kind: "unavailable", backend: "macos", cause: error },
+      { kind: "unavailable", reason: "no-library", backend: "macos", cause: error },
     );
   }
   bound.set(key, api);

@@ -20,26 +20,6 @@ const bytesOrNull = (bytes: Uint8Array): Uint8Array | null => (bytes.length === 
  * The CF references one operation owns. {@linkcode CfScope.release} releases
  * each of them once, newest first, and forgets them, so a second call does
  * nothing.
- *
- * @example
- * ```ts
- * // Internal module: the package exports no subpath for it, hence the deep path.
- * import { bindMacos } from "./node_modules/authkeep/native/macos/_bindings.ts";
- * import { CfScope, readString } from "./node_modules/authkeep/native/macos/_cf.ts";
- *
- * if (process.platform === "darwin") {
- *   const api = bindMacos({
- *     securityPath: "/System/Library/Frameworks/Security.framework/Security",
- *     coreFoundationPath: "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation",
- *   });
- *   const scope = new CfScope(api);
- *   try {
- *     console.log(readString(api, scope.string("héllo"))); // "héllo"
- *   } finally {
- *     scope.release();
- *   }
- * }
- * ```
  */
 export class CfScope {
   readonly #api: MacosApi;
@@ -56,7 +36,7 @@ export class CfScope {
    */
   own(ref: Pointer | null, what: string): Pointer {
     if (ref === null) {
-      throw new KeyringError(`CoreFoundation could not create ${what}`, { kind: "failure", backend: "macos" });
+      throw new KeyringError(`CoreFoundation could not create ${what}`, { kind: "failure", reason: "other", backend: "macos" });
     }
     this.#owned.push(ref);
     return ref;
@@ -128,30 +108,12 @@ export class CfScope {
  * the bytes are copied at once.
  *
  * @throws {KeyringError} kind `failure` when `ref` is not a CFData.
- * @example
- * ```ts
- * // Internal module: the package exports no subpath for it, hence the deep path.
- * import { bindMacos } from "./node_modules/authkeep/native/macos/_bindings.ts";
- * import { CfScope, readData } from "./node_modules/authkeep/native/macos/_cf.ts";
- *
- * if (process.platform === "darwin") {
- *   const api = bindMacos({
- *     securityPath: "/System/Library/Frameworks/Security.framework/Security",
- *     coreFoundationPath: "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation",
- *   });
- *   const scope = new CfScope(api);
- *   try {
- *     console.log(readData(api, scope.data(Uint8Array.of(1, 2, 3)))); // Uint8Array(3) [1, 2, 3]
- *   } finally {
- *     scope.release();
- *   }
- * }
- * ```
  */
 export function readData(api: MacosApi, ref: Pointer): Uint8Array {
   if (api.CFGetTypeID(ref) !== api.CFDataGetTypeID()) {
     throw new KeyringError("the keychain returned something other than data for the item", {
       kind: "failure",
+      reason: "other",
       backend: "macos",
     });
   }
@@ -159,33 +121,13 @@ export function readData(api: MacosApi, ref: Pointer): Uint8Array {
   if (length === 0) return new Uint8Array(0);
   const bytes = api.CFDataGetBytePtr(ref);
   if (bytes === null) {
-    throw new KeyringError("the keychain returned a data object without bytes", { kind: "failure", backend: "macos" });
+    throw new KeyringError("the keychain returned a data object without bytes", { kind: "failure", reason: "other", backend: "macos" });
   }
   return api.ffi.readBytes(bytes, length);
 }
 
 /**
  * Reads a CFString as UTF-8; `null` when CF cannot convert it.
- *
- * @example
- * ```ts
- * // Internal module: the package exports no subpath for it, hence the deep path.
- * import { bindMacos } from "./node_modules/authkeep/native/macos/_bindings.ts";
- * import { CfScope, readString } from "./node_modules/authkeep/native/macos/_cf.ts";
- *
- * if (process.platform === "darwin") {
- *   const api = bindMacos({
- *     securityPath: "/System/Library/Frameworks/Security.framework/Security",
- *     coreFoundationPath: "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation",
- *   });
- *   const scope = new CfScope(api);
- *   try {
- *     console.log(readString(api, scope.string("café ☃"))); // "café ☃"
- *   } finally {
- *     scope.release();
- *   }
- * }
- * ```
  */
 export function readString(api: MacosApi, ref: Pointer): string | null {
   const units = api.CFStringGetLength(ref);

@@ -75,7 +75,7 @@
  */
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../../src/contract/keyring-store.ts";
-import { type Flow, io, runSync } from "../../src/contract/engine.ts";
+import { type Flow, io, resolveDeadline, runAsync, runSync } from "../../src/contract/engine.ts";
 import { FFI_PROVIDER_NAMES, type FfiOptions, type Pointer } from "../ffi/index.ts";
 import {
   bindMacos,
@@ -83,97 +83,14 @@ import {
   DEFAULT_SECURITY_PATH,
   type MacosApi,
 } from "./_bindings.ts";
-import { CfScope, readData, readString } from "./_cf.ts";
-import { runAsync, secCall } from "./_flow.ts";
+import { CfScope, readData } from "./_cf.ts";
+import { secCall } from "./_flow.ts";
+import { asKeyringError, BACKEND, errSecDuplicateItem, errSecItemNotFound, errSecSuccess, statusError } from "./_errors.ts";
 
-const BACKEND = "macos";
 const DEFAULT_TIMEOUT_MS = 5000;
-
-/** `errSecSuccess`. */
-const errSecSuccess = 0;
-/** `errSecItemNotFound`: no such item. */
-const errSecItemNotFound = -25300;
-/** `errSecDuplicateItem`: the item already exists. */
-const errSecDuplicateItem = -25299;
 
 /** Options of {@linkcode createMacosKeyringStore}: the one options type of every platform. */
 export type MacosKeyringStoreOptions = KeyringStoreOptions & FfiOptions;
-
-/** The kind and message for an OSStatus. */
-interface DecodedStatus {
-  kind: "locked" | "unavailable" | "failure";
-  message: string;
-}
-
-/**
- * Maps an OSStatus to a {@linkcode KeyringError} kind and a message that says
- * what to do (the constant names are in the comments). Pure: `appleText` is
- * the `SecCopyErrorMessageString` text, used for the codes we do not map.
- * Returns `null` for the codes that are not errors here.
- */
-function decodeError(code: number, appleText: string | null = null): DecodedStatus | null {
-  switch (code) {
-    case errSecSuccess: // errSecSuccess
-    case errSecItemNotFound: // errSecItemNotFound: null / false
-      return null;
-    case -25308: // errSecInteractionNotAllowed
-      return {
-        kind: "locked",
-        message:
-          "the macOS keychain did not allow user interaction (errSecInteractionNotAllowed, -25308): it is locked, or no UI is available (for example over SSH); unlock it with `security unlock-keychain` and try again",
-      };
-    case -25293: // errSecAuthFailed
-      return {
-        kind: "locked",
-        message:
-          "macOS keychain authorization failed (errSecAuthFailed, -25293); unlock the login keychain with `security unlock-keychain`, or allow this program for the item in Keychain Access, then try again",
-      };
-    case -128: // userCanceledErr
-      return {
-        kind: "locked",
-        message:
-          "access to the macOS keychain item was refused at the prompt (userCanceledErr, -128); run the command again and choose Allow or Always Allow",
-      };
-    case -25294: // errSecNoSuchKeychain
-      return {
-        kind: "unavailable",
-        message:
-          "there is no default macOS keychain (errSecNoSuchKeychain, -25294); select one with `security default-keychain -s login.keychain`, or store credentials in a file",
-      };
-    case -25291: // errSecNotAvailable
-      return {
-        kind: "unavailable",
-        message:
-          "no macOS keychain is available (errSecNotAvailable, -25291); store credentials in a file instead",
-      };
-    default:
-      return {
-        kind: "failure",
-        message: `macOS keychain error ${code}: ${appleText ?? "no description from SecCopyErrorMessageString"}`,
-      };
-  }
-}
-
-/** Builds the KeyringError for a status, asking Security.framework for its text when the code is unmapped. */
-function statusError(api: MacosApi, code: number): KeyringError {
-  let decoded = decodeError(code);
-  if (decoded?.kind === "failure") decoded = decodeError(code, errorText(api, code));
-  const { kind, message } = decoded ?? { kind: "failure", message: `unexpected macOS keychain status ${code}` };
-  return new KeyringError(message, { kind, backend: BACKEND, code });
-}
-
-/** `SecCopyErrorMessageString` (Create rule: the string is ours to release). */
-function errorText(api: MacosApi, code: number): string | null {
-  const scope = new CfScope(api);
-  try {
-    const ref = api.SecCopyErrorMessageString(code, null);
-    return ref === null ? null : readString(api, scope.own(ref, "an error message"));
-  } catch {
-    return null;
-  } finally {
-    scope.release();
-  }
-}
 
 /** The `{class, service, account}` entries shared by every query. */
 function itemEntries(api: MacosApi, scope: CfScope, service: string, account: string): [Pointer, Pointer][] {
@@ -200,7 +117,7 @@ function* loadFlow(api: MacosApi, service: string, account: string): Flow<string
     if (status !== errSecSuccess) throw statusError(api, status);
     const ref = scope.taken(result);
     if (ref === null) {
-      throw new KeyringError("the keychain found the item but returned no data", { kind: "failure", backend: BACKEND });
+      throw new KeyringError("the keychain found the item but returned no data", { kind: "failure", reason: "other", backend: BACKEND });
     }
     const bytes = readData(api, ref);
     try {
@@ -209,6 +126,7 @@ function* loadFlow(api: MacosApi, service: string, account: string): Flow<string
       // Like keyring-rs's BadEncoding, minus the bytes: no secret material in errors.
       throw new KeyringError("the keychain item's data is not valid UTF-8", {
         kind: "failure",
+        reason: "other",
         backend: BACKEND,
         cause: error instanceof Error ? new Error(error.message) : undefined,
       });
@@ -257,13 +175,6 @@ function* deleteFlow(api: MacosApi, service: string, account: string): Flow<bool
   }
 }
 
-/** Any error that is not already a KeyringError becomes kind `failure` (FFI marshalling errors, for example). */
-function asKeyringError(error: unknown): KeyringError {
-  if (error instanceof KeyringError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new KeyringError(`macOS keychain call failed: ${detail}`, { kind: "failure", backend: BACKEND, cause: error });
-}
-
 /**
  * Creates a {@linkcode KeyringStore} over the macOS login keychain, at the
  * same item Codex CLI uses (generic password, service = `service`, account =
@@ -281,14 +192,19 @@ function asKeyringError(error: unknown): KeyringError {
  * @param options `timeoutMs` for the async methods, the FFI provider (`ffi`,
  * else `AUTHKEEP_FFI`, else the runtime's own) and the framework paths.
  * @returns The store; its `backend` is `"macos"`.
- * @throws {RangeError} when `timeoutMs` is not a positive number.
+ * @throws {RangeError} when `timeoutMs` is not a positive number (the policy of `resolveDeadline`).
  * @throws {TypeError} when `ffi` names no FFI provider.
  */
 export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(typeof timeoutMs === "number" && timeoutMs > 0)) {
-    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${String(options.timeoutMs)}`);
-  }
+  const timeoutMs = resolveDeadline(options.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const deadline = {
+    ms: timeoutMs,
+    expired: () =>
+      new KeyringError(
+        `the macOS keychain did not answer within ${timeoutMs} ms (a keychain prompt may be waiting); answer the prompt, or raise timeoutMs`,
+        { kind: "unavailable", reason: "timeout", backend: BACKEND },
+      ),
+  };
   const { ffi } = options;
   // Checked now, like timeoutMs: a misspelt provider is the caller's bug, not a keychain failure at the first call.
   if (ffi !== undefined && !FFI_PROVIDER_NAMES.includes(ffi)) {
@@ -307,7 +223,7 @@ export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}):
   };
   const offThread = async <T>(flow: () => Flow<T>): Promise<T> => {
     try {
-      return await runAsync(flow(), timeoutMs, BACKEND);
+      return await runAsync(flow(), deadline);
     } catch (error) {
       throw asKeyringError(error);
     }

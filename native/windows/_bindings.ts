@@ -52,15 +52,6 @@ export interface CredentialApi extends BoundSymbols<typeof ADVAPI32>, BoundSymbo
  * @throws {KeyringError} kind `unavailable` when the provider (backend
  * `"ffi"`: koffi missing, `deno` outside Deno, …) or advapi32 (backend
  * `"windows"`) cannot be loaded.
- * @example
- * ```ts
- * import { bindCredentialApi } from "./node_modules/authkeep/native/windows/_bindings.ts";
- *
- * if (process.platform === "win32") {
- *   const api = bindCredentialApi({ ffi: "koffi" });
- *   console.log(api.ffi.name, typeof api.CredReadW.async); // "koffi" "function"
- * }
- * ```
  */
 export function bindCredentialApi(options: FfiOptions): CredentialApi {
   return bindOnProvider(loadFfiProvider(options));
@@ -74,6 +65,7 @@ const bindOnProvider = memoizePerProvider((ffi): CredentialApi => {
   } catch (error) {
     throw new KeyringError(`cannot load advapi32.dll through the ${ffi.name} FFI provider`, {
       kind: "unavailable",
+      reason: "no-library",
       backend: "windows",
       cause: error,
     });

@@ -54,16 +54,10 @@ export const CRED_PERSIST_ENTERPRISE = 3;
  *
  * @throws {KeyringError} kind `invalid` when `text` contains a NUL, which C
  * would read as the end of the string (a different target).
- * @example
- * ```ts
- * import { encodeWide } from "./node_modules/authkeep/native/windows/_credential.ts";
- *
- * console.log(encodeWide("a.b")); // Uint16Array(4) [97, 46, 98, 0]
- * ```
  */
 export function encodeWide(text: string): Uint16Array {
   if (text.includes("\0")) {
-    throw new KeyringError("a Credential Manager name cannot contain a NUL character", { kind: "invalid", backend: "windows" });
+    throw new KeyringError("a Credential Manager name cannot contain a NUL character", { kind: "invalid", reason: "invalid", backend: "windows" });
   }
   const units = new Uint16Array(text.length + 1);
   for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
@@ -95,17 +89,6 @@ export interface PackedCredential {
 /**
  * Lays out a generic, enterprise-persisted `CREDENTIALW` for `CredWriteW`,
  * the way keyring-rs writes one.
- *
- * @example
- * ```ts
- * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
- * import { CREDENTIALW, packCredential } from "./node_modules/authkeep/native/windows/_credential.ts";
- *
- * const ffi = loadFfiProvider();
- * const packed = packCredential(ffi, { target: "a.s", userName: "a", comment: "c", blob: new Uint8Array([1, 2]) });
- * console.log(new DataView(packed.struct.buffer).getUint32(CREDENTIALW.CredentialBlobSize, true)); // 2
- * packed.wipe();
- * ```
  */
 export function packCredential(ffi: FfiProvider, fields: CredentialFields): PackedCredential {
   const target = encodeWide(fields.target);
@@ -129,16 +112,6 @@ export function packCredential(ffi: FfiProvider, fields: CredentialFields): Pack
 /**
  * Copies the blob out of a `CREDENTIALW` that advapi32 returned (before
  * `CredFree` releases it).
- *
- * @example
- * ```ts
- * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
- * import { packCredential, readCredentialBlob } from "./node_modules/authkeep/native/windows/_credential.ts";
- *
- * const ffi = loadFfiProvider();
- * const packed = packCredential(ffi, { target: "a.s", userName: "a", comment: "c", blob: new Uint8Array([1, 2]) });
- * console.log(readCredentialBlob(ffi, ffi.pointerOf(packed.struct))); // Uint8Array(2) [1, 2]
- * ```
  */
 export function readCredentialBlob(ffi: FfiProvider, credential: Pointer): Uint8Array {
   const size = ffi.view(credential, CREDENTIALW.size).getUint32(CREDENTIALW.CredentialBlobSize, true);
@@ -153,15 +126,6 @@ const utf16Decoder = new TextDecoder("utf-16le");
  *
  * @param wideLength `lstrlenW` (kernel32), which counts the code units of a
  * NUL-terminated wide string: the providers read only UTF-8 C strings.
- * @example
- * ```ts
- * import { loadFfiProvider } from "./node_modules/authkeep/native/ffi/index.ts";
- * import { packCredential, readCredentialTarget } from "./node_modules/authkeep/native/windows/_credential.ts";
- *
- * const ffi = loadFfiProvider();
- * const packed = packCredential(ffi, { target: "a.s", userName: "a", comment: "c", blob: new Uint8Array(0) });
- * console.log(readCredentialTarget(ffi, ffi.pointerOf(packed.struct), () => 3)); // "a.s"
- * ```
  */
 export function readCredentialTarget(ffi: FfiProvider, credential: Pointer, wideLength: (text: Pointer) => number): string {
   const text = ffi.readPointer(credential, CREDENTIALW.TargetName);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { KeyringError, type KeyringErrorKind } from "../../src/contract/keyring-error.ts";
+import { KeyringError, type KeyringErrorKind, type KeyringErrorReason } from "../../src/contract/keyring-error.ts";
 
 /** `ERROR_NOT_FOUND`: no such credential (a missing entry, never an error for read/delete). */
 export const ERROR_NOT_FOUND = 1168;
@@ -14,14 +14,14 @@ export const ERROR_NO_SUCH_LOGON_SESSION = 1312;
 /** `RPC_X_BAD_STUB_DATA`: what real Windows says for a blob over 2560 bytes. */
 export const RPC_X_BAD_STUB_DATA = 1783;
 
-const table: Readonly<Record<number, { name: string; kind: KeyringErrorKind }>> = {
-  [ERROR_NOT_FOUND]: { name: "ERROR_NOT_FOUND", kind: "failure" },
-  [ERROR_NO_SUCH_LOGON_SESSION]: { name: "ERROR_NO_SUCH_LOGON_SESSION", kind: "unavailable" },
-  [RPC_X_BAD_STUB_DATA]: { name: "RPC_X_BAD_STUB_DATA", kind: "too-large" },
-  5: { name: "ERROR_ACCESS_DENIED", kind: "failure" },
-  87: { name: "ERROR_INVALID_PARAMETER", kind: "failure" },
-  234: { name: "ERROR_MORE_DATA", kind: "failure" },
-  1004: { name: "ERROR_INVALID_FLAGS", kind: "failure" },
+const table: Readonly<Record<number, { name: string; kind: KeyringErrorKind; reason: KeyringErrorReason }>> = {
+  [ERROR_NOT_FOUND]: { name: "ERROR_NOT_FOUND", kind: "failure", reason: "other" },
+  [ERROR_NO_SUCH_LOGON_SESSION]: { name: "ERROR_NO_SUCH_LOGON_SESSION", kind: "unavailable", reason: "no-session" },
+  [RPC_X_BAD_STUB_DATA]: { name: "RPC_X_BAD_STUB_DATA", kind: "too-large", reason: "too-large" },
+  5: { name: "ERROR_ACCESS_DENIED", kind: "failure", reason: "denied" },
+  87: { name: "ERROR_INVALID_PARAMETER", kind: "failure", reason: "other" },
+  234: { name: "ERROR_MORE_DATA", kind: "failure", reason: "other" },
+  1004: { name: "ERROR_INVALID_FLAGS", kind: "failure", reason: "other" },
 };
 
 /**
@@ -42,6 +42,7 @@ export function decodeError(code: number, call: string, target: string): Keyring
   if (code === RPC_X_BAD_STUB_DATA) hint = "; the value is larger than the Credential Manager accepts";
   return new KeyringError(`${call}("${target}") failed with Win32 error ${code}${name}${hint}`, {
     kind: known?.kind ?? "failure",
+    reason: known?.reason ?? "other",
     backend: "windows",
     code,
   });

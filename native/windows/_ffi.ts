@@ -146,16 +146,6 @@ function runSync(api: CredentialApi, step: CredStep): unknown {
  *
  * @throws {KeyringError} kind `unavailable` when the provider or advapi32
  * cannot be loaded.
- * @example
- * ```ts
- * import { credentialExecutor } from "./node_modules/authkeep/native/windows/_ffi.ts";
- *
- * if (process.platform === "win32") {
- *   const exec = credentialExecutor({ ffi: "koffi" });
- *   console.log(exec.execSync({ op: "read", target: "nobody.authkeep example" })); // null
- *   console.log(await exec.execAsync({ op: "list", filter: "nobody.authkeep example*" })); // []
- * }
- * ```
  */
 export function credentialExecutor(options: FfiOptions = {}): CredentialExecutor {
   const api = bindCredentialApi(options);
@@ -172,7 +162,7 @@ export function credentialExecutor(options: FfiOptions = {}): CredentialExecutor
       } finally {
         call.cleanup?.();
       }
-      if (abandoned()) throw new KeyringError("abandoned after the deadline", { kind: "unavailable", backend: "windows" });
+      if (abandoned()) throw new KeyringError("abandoned after the deadline", { kind: "unavailable", reason: "timeout", backend: "windows" });
       // FALSE: the error is on the thread that made the call; make it again here to read it (see the module doc).
       return execSync(step);
     },

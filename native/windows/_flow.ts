@@ -1,9 +1,9 @@
 /**
  * The load/save/delete sequences of the Windows store, written once as
  * generators that yield Credential Manager steps (read, write, delete, list).
- * Two drivers run them: {@linkcode runFlowSync} with direct FFI calls and
- * {@linkcode runFlowAsync} with the FFI provider's `.async` calls under a
- * deadline.
+ * The engine (`src/contract/engine.ts`) runs them: {@linkcode runFlowSync}
+ * with direct FFI calls and {@linkcode runFlowAsync} with the FFI provider's
+ * `.async` calls under a deadline.
  *
  * The flows hold every decision (layout, limits, chunking, verification) and
  * no FFI, so they run on any platform against a fake step executor.
@@ -12,6 +12,7 @@
  */
 import { TextDecoder } from "node:util";
 import { KeyringError } from "../../src/contract/keyring-error.ts";
+import { describedFlow, runAsync, runSync } from "../../src/contract/engine.ts";
 import {
   CRED_MAX_CREDENTIAL_BLOB_SIZE,
   decodeCredentialBlob,
@@ -84,14 +85,15 @@ function checkNames(service: string, account: string): string {
   if (target.length > CRED_MAX_GENERIC_TARGET_NAME_LENGTH) {
     throw new KeyringError(`the target name is longer than ${CRED_MAX_GENERIC_TARGET_NAME_LENGTH} characters`, {
       kind: "invalid",
+      reason: "invalid",
       backend,
     });
   }
   if (account.length > CRED_MAX_USERNAME_LENGTH) {
-    throw new KeyringError(`the account is longer than ${CRED_MAX_USERNAME_LENGTH} characters`, { kind: "invalid", backend });
+    throw new KeyringError(`the account is longer than ${CRED_MAX_USERNAME_LENGTH} characters`, { kind: "invalid", reason: "invalid", backend });
   }
   if (`${service}${account}`.includes("\0")) {
-    throw new KeyringError("the service or account contains a NUL character", { kind: "invalid", backend });
+    throw new KeyringError("the service or account contains a NUL character", { kind: "invalid", reason: "invalid", backend });
   }
   return target;
 }
@@ -99,7 +101,7 @@ function checkNames(service: string, account: string): string {
 function corrupt(target: string, reason: string): KeyringError {
   return new KeyringError(
     `the credential "${target}" is unreadable (${reason}); save the value again or delete it`,
-    { kind: "failure", backend },
+    { kind: "failure", reason: "other", backend },
   );
 }
 
@@ -180,7 +182,7 @@ export function* loadFlow(service: string, account: string): CredFlow<string | n
 export function* saveFlow(service: string, account: string, value: string): CredFlow<void> {
   const target = checkNames(service, account);
   const reason = invalidValueReason(value);
-  if (reason !== null) throw new KeyringError(`cannot store the value: ${reason}`, { kind: "invalid", backend });
+  if (reason !== null) throw new KeyringError(`cannot store the value: ${reason}`, { kind: "invalid", reason: "invalid", backend });
   const comment = `${account}@${service}:${target} (authkeep)`;
   const utf16 = encodeUtf16(value);
   try {
@@ -195,7 +197,7 @@ export function* saveFlow(service: string, account: string, value: string): Cred
       if (payload.length > MAX_CHUNKED_VALUE_BYTES) {
         throw new KeyringError(
           `the value is ${payload.length} bytes of UTF-8; the Windows store holds at most ${MAX_CHUNKED_VALUE_BYTES}`,
-          { kind: "too-large", backend },
+          { kind: "too-large", reason: "too-large", backend },
         );
       }
       const id = newChunkId();
@@ -232,66 +234,32 @@ export function* deleteFlow(service: string, account: string): CredFlow<boolean>
   return existed;
 }
 
-/** Runs a flow with a synchronous step executor; step errors are thrown into the flow. */
+/** Runs a flow on the engine with a synchronous step executor; step errors are thrown into the flow. */
 export function runFlowSync<T>(flow: CredFlow<T>, exec: (step: CredStep) => unknown): T {
-  let next = flow.next();
-  while (!next.done) {
-    let result: unknown;
-    try {
-      result = exec(next.value);
-    } catch (error) {
-      next = flow.throw(error);
-      continue;
-    }
-    next = flow.next(result);
-  }
-  return next.value;
+  return runSync(describedFlow(flow, (step) => ({ sync: () => exec(step), async: async () => exec(step) })));
 }
 
 /**
- * Runs a flow with an asynchronous step executor under a deadline. When the
- * deadline passes, the promise rejects with kind `unavailable` and the flow
- * stops after the step in progress (a native call cannot be interrupted).
- * The executor is told, through `abandoned`, whether that has happened.
+ * Runs a flow on the engine with an asynchronous step executor under the
+ * deadline `timeoutMs` (see `runAsync` in `src/contract/engine.ts`): the
+ * promise rejects with kind `unavailable` when it passes, and the flow stops
+ * after the step in progress (a native call cannot be interrupted). The
+ * executor is told, through `abandoned`, whether that has happened.
  */
-export async function runFlowAsync<T>(
+export function runFlowAsync<T>(
   flow: CredFlow<T>,
   exec: (step: CredStep, abandoned: () => boolean) => Promise<unknown>,
   timeoutMs: number,
 ): Promise<T> {
-  let expired = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expired = true;
-      reject(new KeyringError(`the Credential Manager did not answer within ${timeoutMs} ms`, {
-        kind: "unavailable",
-        backend,
-      }));
-    }, timeoutMs);
+  const steps = describedFlow(flow, (step) => ({
+    sync: () => {
+      throw new TypeError("runFlowAsync makes no synchronous calls");
+    },
+    async: (abandoned = () => false) => exec(step, abandoned),
+  }));
+  return runAsync(steps, {
+    ms: timeoutMs,
+    expired: () =>
+      new KeyringError(`the Credential Manager did not answer within ${timeoutMs} ms`, { kind: "unavailable", reason: "timeout", backend }),
   });
-  const work = (async () => {
-    let next = flow.next();
-    while (!next.done) {
-      let result: unknown;
-      try {
-        result = await exec(next.value, () => expired);
-      } catch (error) {
-        next = flow.throw(error);
-        continue;
-      }
-      if (expired) {
-        flow.return(undefined as T);
-        throw new KeyringError("abandoned after the deadline", { kind: "unavailable", backend });
-      }
-      next = flow.next(result);
-    }
-    return next.value;
-  })();
-  work.catch(() => {}); // after a timeout nobody awaits it any more
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -40,6 +40,7 @@
 import process from "node:process";
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../../src/contract/keyring-store.ts";
+import { resolveDeadline } from "../../src/contract/engine.ts";
 import { credentialExecutor, type CredentialExecutor } from "./_ffi.ts";
 import { deleteFlow, loadFlow, runFlowAsync, runFlowSync, saveFlow, type CredFlow } from "./_flow.ts";
 import type { FfiOptions } from "../ffi/index.ts";
@@ -65,6 +66,7 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * @param options `timeoutMs` for the async methods (default 5000); `ffi`, the
  * FFI provider (default: `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} with `backend: "windows"`.
+ * @throws {RangeError} when `timeoutMs` is not a positive number (the policy of `resolveDeadline`).
  * @throws {KeyringError} from its methods: kind `unavailable` off Windows,
  * without the FFI provider (koffi on Node), without a logon session or after
  * the timeout; `too-large`
@@ -72,12 +74,13 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * `failure` for any other Win32 error (with `code`) or an unreadable entry.
  */
 export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = {}): KeyringStore {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = resolveDeadline(options.timeoutMs, DEFAULT_TIMEOUT_MS);
   let bound: CredentialExecutor | undefined;
   const executor = (): CredentialExecutor => {
     if (process.platform !== "win32") {
       throw new KeyringError(`the Windows Credential Manager is not available on ${process.platform}`, {
         kind: "unavailable",
+        reason: "no-library",
         backend: "windows",
       });
     }

@@ -26,6 +26,8 @@ export interface ErrorInfo {
   message: string;
   /** KeyringError kind. */
   kind?: string;
+  /** KeyringError reason. */
+  reason?: string;
   /** KeyringError backend. */
   backend?: string;
   /** Platform or system error code. */
@@ -129,6 +131,7 @@ export async function keyringCall<T>(stores: Pick<Stores, "timeoutMs" | "keyring
       reject(
         new KeyringError(`the keyring did not answer a ${what} within ${stores.timeoutMs} ms`, {
           kind: "unavailable",
+          reason: "timeout",
           backend: stores.keyring.backend ?? "unknown",
           code: "timeout",
         }),
@@ -151,7 +154,7 @@ export function sameCredentials(a: AuthDotJson, b: AuthDotJson): boolean {
 /** A JSON-friendly description of an error. */
 export function errorInfo(error: unknown): ErrorInfo {
   if (error instanceof KeyringError) {
-    const info: ErrorInfo = { name: error.name, message: error.message, kind: error.kind, backend: error.backend };
+    const info: ErrorInfo = { name: error.name, message: error.message, kind: error.kind, reason: error.reason, backend: error.backend };
     if (error.code !== undefined) info.code = error.code;
     return info;
   }

@@ -29,12 +29,6 @@ let path: typeof import("node:path") | undefined;
  * `node:fs` on first request (measured: several milliseconds on Bun).
  *
  * @returns The `node:fs` module.
- * @example Basic usage
- * ```ts
- * import { nodeFs } from "./node_modules/authkeep/src/contract/_node-builtins.ts";
- *
- * console.log(nodeFs().existsSync(".")); // true
- * ```
  */
 export function nodeFs(): typeof import("node:fs") {
   // Cached: this sits on the load and save paths, several calls per operation.
@@ -46,13 +40,6 @@ export function nodeFs(): typeof import("node:fs") {
  * `node:fs/promises`, loaded on first use.
  *
  * @returns The `node:fs/promises` module.
- * @example Basic usage
- * ```ts
- * import { fsPromises } from "./node_modules/authkeep/src/contract/_node-builtins.ts";
- *
- * const stats = await fsPromises().stat(".");
- * console.log(stats.isDirectory()); // true
- * ```
  */
 export function fsPromises(): typeof import("node:fs/promises") {
   promises ??= process.getBuiltinModule("node:fs/promises");
@@ -63,12 +50,6 @@ export function fsPromises(): typeof import("node:fs/promises") {
  * `node:os`, loaded on first use (for `homedir()` and `hostname()`).
  *
  * @returns The `node:os` module.
- * @example Basic usage
- * ```ts
- * import { nodeOs } from "./node_modules/authkeep/src/contract/_node-builtins.ts";
- *
- * console.log(typeof nodeOs().homedir()); // "string"
- * ```
  */
 export function nodeOs(): typeof import("node:os") {
   os ??= process.getBuiltinModule("node:os");
@@ -79,12 +60,6 @@ export function nodeOs(): typeof import("node:os") {
  * `node:path`, taken on first use (Bun builds it on first request).
  *
  * @returns The `node:path` module.
- * @example Basic usage
- * ```ts
- * import { nodePath } from "./node_modules/authkeep/src/contract/_node-builtins.ts";
- *
- * console.log(nodePath().join("a", "b")); // "a/b" ("a\\b" on Windows)
- * ```
  */
 export function nodePath(): typeof import("node:path") {
   path ??= process.getBuiltinModule("node:path");

@@ -33,8 +33,10 @@ export type KeyringErrorKind =
  *   advapi32) could not be opened.
  * - `no-bus`: no D-Bus session bus (`DBUS_SESSION_BUS_ADDRESS` unset, empty or
  *   unreachable).
- * - `no-service`: the bus has no Secret Service (no keyring daemon).
- * - `no-default-collection`: the Secret Service has no default collection.
+ * - `no-service`: the bus has no Secret Service (no keyring daemon; on macOS:
+ *   no keychain is available).
+ * - `no-default-collection`: the Secret Service has no default collection (on
+ *   macOS: there is no default keychain).
  * - `locked`: the keyring or collection is locked.
  * - `denied`: the user or the system refused access.
  * - `timeout`: the platform did not answer within the deadline.

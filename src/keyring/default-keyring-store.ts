@@ -43,6 +43,7 @@ function unsupportedKeyringStore(platform: string): KeyringStore {
   const fail = (): never => {
     throw new KeyringError(`no keyring backend for platform "${platform}"; use mode "file"`, {
       kind: "unavailable",
+      reason: "no-library",
       backend: "none",
     });
   };

@@ -274,7 +274,3 @@ export function fsyncDirectory(path: string): Step<void> {
   };
 }
 
-/** Wraps a synchronous computation as a step (for keyring calls and the like). */
-export function step<T>(sync: () => T, async: () => Promise<T>): Step<T> {
-  return { sync, async };
-}

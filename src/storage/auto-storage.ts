@@ -15,7 +15,7 @@
 import type { AuthDotJson } from "../document/auth-types.ts";
 import { AuthFormatError } from "../contract/errors.ts";
 import { type Flow, io } from "../contract/engine.ts";
-import { step } from "./_fs-steps.ts";
+import { keyringEntry } from "./_keyring-steps.ts";
 import { computeStoreKey } from "../document/store-key.ts";
 import { loadFileFlow, saveFileFlow } from "./file-storage.ts";
 import { deleteKeyringFlow, type KeyringLocation, loadKeyringFlow, saveKeyringFlow } from "./keyring-storage.ts";
@@ -64,12 +64,7 @@ function* saveAutoFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void>
   }
   yield* saveFileFlow(location, auth);
   try {
-    const keyring = location.keyring();
-    const account = computeStoreKey(location.home);
-    yield* io(step(
-      () => keyring.deleteSync(location.service, account),
-      () => keyring.delete(location.service, account),
-    ));
+    yield* io(keyringEntry(location.keyring(), location.service, computeStoreKey(location.home)).delete());
   } catch {
     // Still unreachable: loadAutoFlow's last_refresh comparison keeps the file authoritative.
   }

@@ -9,7 +9,7 @@ import type { AuthDotJson } from "../document/auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "../document/auth-json.ts";
 import { AuthFormatError } from "../contract/errors.ts";
 import { type Flow, io } from "../contract/engine.ts";
-import { step } from "./_fs-steps.ts";
+import { keyringEntry } from "./_keyring-steps.ts";
 import { withKeyringContext } from "../contract/keyring-error.ts";
 import type { KeyringStore } from "../contract/keyring-store.ts";
 import { computeStoreKey } from "../document/store-key.ts";
@@ -37,8 +37,7 @@ export function* loadKeyringFlow(location: KeyringLocation): Flow<AuthDotJson | 
   const account = computeStoreKey(location.home);
   let value: string | null;
   try {
-    const keyring = location.keyring();
-    value = yield* io(step(() => keyring.loadSync(location.service, account), () => keyring.load(location.service, account)));
+    value = yield* io(keyringEntry(location.keyring(), location.service, account).load());
   } catch (error) {
     throw withKeyringContext(error, "failed to load CLI auth from keyring");
   }
@@ -63,11 +62,7 @@ export function* saveKeyringFlow(location: KeyringLocation, auth: AuthDotJson): 
   const value = serializeAuthJson(auth, { pretty: false });
   const account = computeStoreKey(location.home);
   try {
-    const keyring = location.keyring();
-    yield* io(step(
-      () => keyring.saveSync(location.service, account, value),
-      () => keyring.save(location.service, account, value),
-    ));
+    yield* io(keyringEntry(location.keyring(), location.service, account).save(value));
   } catch (error) {
     throw withKeyringContext(error, "failed to write OAuth tokens to keyring");
   }
@@ -85,11 +80,7 @@ export function* deleteKeyringFlow(location: KeyringLocation): Flow<boolean> {
   const account = computeStoreKey(location.home);
   let removedFromKeyring: boolean;
   try {
-    const keyring = location.keyring();
-    removedFromKeyring = yield* io(step(
-      () => keyring.deleteSync(location.service, account),
-      () => keyring.delete(location.service, account),
-    ));
+    removedFromKeyring = yield* io(keyringEntry(location.keyring(), location.service, account).delete());
   } catch (error) {
     throw withKeyringContext(error, "failed to delete auth from keyring");
   }

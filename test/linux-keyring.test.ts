@@ -72,7 +72,7 @@ describe("libsecret backend without a keyring", () => {
   test("createLinuxKeyringStore() loads no koffi until the first call", { skip: nodeOnlyChild }, () => {
     const script = `
       import { createRequire } from "node:module";
-      const { createLinuxKeyringStore } = await import(${JSON.stringify(moduleUrl("native/linux"))});
+      const { createLinuxKeyringStore } = await import(${JSON.stringify(moduleUrl("native/linux/store"))});
       const store = createLinuxKeyringStore({ timeoutMs: 1000 });
       const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => /koffi/.test(path));
       console.log(JSON.stringify({ backend: store.backend, loaded }));
@@ -89,7 +89,7 @@ describe("libsecret backend without a keyring", () => {
   ) {
     test(`without ${name}, load() rejects and loadSync() throws kind unavailable, saying what to install`, { skip: nodeOnlyChild || (name === "libsecret" && !import.meta.url.includes("/dist/") ? "the fake koffi is built into dist/" : false) }, () => {
       const script = `
-        const { createLinuxKeyringStore } = await import(${JSON.stringify(moduleUrl("native/linux"))});
+        const { createLinuxKeyringStore } = await import(${JSON.stringify(moduleUrl("native/linux/store"))});
         const store = createLinuxKeyringStore();
         const show = (e) => ({ name: e.name, kind: e.kind, backend: e.backend, message: e.message });
         const asyncError = await store.load("s", "a").then(() => null, show);

@@ -43,18 +43,11 @@
  * @module
  */
 import { type Flow, io } from "../../src/contract/engine.ts";
-import type { Libsecret } from "./_bindings.ts";
+import type { Gio } from "./_bindings.ts";
 import type { NativeCallback } from "../ffi/index.ts";
 import { FIX, isStaleConnectionError, keyringError } from "./_errors.ts";
-import {
-  call,
-  type Connected,
-  type FlowContext,
-  type Pointer,
-  requireUnlockedDefaultCollection,
-  takeString,
-  throwGError,
-} from "./_calls.ts";
+import { type Connected, openSecretSession, requireUnlockedDefaultCollection } from "./_calls.ts";
+import { call, type FlowContext, type Pointer, SECRETS_BUS_NAME, throwGError } from "./_variant.ts";
 
 /** An open session: the connection, and what it remembers about entries. */
 export interface Session extends Connected {
@@ -77,10 +70,7 @@ export interface Session extends Connected {
 /** Remembered item paths per session; the oldest is forgotten beyond this. */
 const MAX_REMEMBERED_PATHS = 256;
 const G_BUS_TYPE_SESSION = 2;
-const G_DBUS_CALL_FLAGS_NONE = 0;
 const G_DBUS_SIGNAL_FLAGS_NONE = 0;
-const SECRET_SERVICE_NONE = 0;
-const SECRETS_BUS_NAME = "org.freedesktop.secrets";
 const SECRETS_PATH = "/org/freedesktop/secrets";
 const COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection";
 const SERVICE_INTERFACE = "org.freedesktop.Secret.Service";
@@ -113,14 +103,14 @@ export function remember(session: Session, key: string, path: string, checkedAt:
  * glib keeps handing out the dead connection as the session bus). Never
  * blocks.
  */
-export function drainSignals(lib: Libsecret): void {
+export function drainSignals(lib: Gio): void {
   const own = signalContexts.get(lib.ffi.name);
   if (own) for (let i = 0; i < 256 && lib.g_main_context_iteration(own, 0); i++);
   for (let i = 0; i < 256 && lib.g_main_context_iteration(null, 0); i++);
 }
 
 /** This module's main context for `lib`'s provider, created on first use and kept. */
-function signalContext(lib: Libsecret): Pointer {
+function signalContext(lib: Gio): Pointer {
   let context = signalContexts.get(lib.ffi.name);
   if (!context) {
     context = lib.g_main_context_new();
@@ -142,7 +132,7 @@ export function* withSession<T>(context: FlowContext, body: (session: Session) =
     try {
       return yield* body(session);
     } catch (error) {
-      if (attempt > 0 || !(isStaleConnectionError(error) || ownerChanged(context.lib, session))) throw error;
+      if (attempt > 0 || !isStaleConnectionError(error)) throw error;
       retire(context.lib, session);
     } finally {
       session.users--;
@@ -151,26 +141,17 @@ export function* withSession<T>(context: FlowContext, body: (session: Session) =
   }
 }
 
-/**
- * Whether org.freedesktop.secrets now has another owner than the daemon the
- * session was opened with (it restarted). The proxy follows the new owner, but
- * our encrypted session and item paths belong to the old daemon. No round trip.
- */
-function ownerChanged(lib: Libsecret, session: Session): boolean {
-  return takeString(lib, lib.g_dbus_proxy_get_name_owner(session.service)) !== session.owner;
-}
-
-function retire(lib: Libsecret, session: Session): void {
+function retire(lib: Gio, session: Session): void {
   session.retired = true;
   for (const [key, value] of sessions) if (value === session) sessions.delete(key);
   if (session.users === 0) free(lib, session);
 }
 
-function free(lib: Libsecret, session: Session): void {
+function free(lib: Gio, session: Session): void {
   session.paths.clear();
   for (const [id, value] of watched) if (value === session) watched.delete(id);
   for (const id of session.subscriptions) lib.g_dbus_connection_signal_unsubscribe(session.connection, id);
-  lib.g_object_unref(session.service);
+  session.aesKey.fill(0);
   lib.g_object_unref(session.connection);
   drainSignals(lib);
 }
@@ -190,7 +171,7 @@ export function* requireUsableDefaultCollection(context: FlowContext, session: S
 }
 
 /** The provider's `GDBusSignalCallback`, created on first use. */
-function signalCallback(lib: Libsecret): NativeCallback {
+function signalCallback(lib: Gio): NativeCallback {
   let callback = signalCallbacks.get(lib.ffi.name);
   if (callback === undefined) {
     // void (*GDBusSignalCallback)(GDBusConnection *connection, const gchar *sender_name, const gchar *object_path,
@@ -219,37 +200,18 @@ function* openSession(context: FlowContext): Flow<Session> {
   const connection = yield* io(call<Pointer>(lib.g_bus_get_sync, G_BUS_TYPE_SESSION, context.cancellable, error));
   throwGError(lib, error, what);
   if (!connection) throw keyringError("unavailable", what, FIX.noBus);
-  let service: Pointer = null;
-  let owner: string;
+  let opened: { sessionPath: string; aesKey: Uint8Array };
   try {
     // glib's shared connection would raise(SIGTERM) in this process when the bus goes away.
     lib.g_dbus_connection_set_exit_on_close(connection, 0);
-    // A ping with our own timeout first: building the proxy below uses GDBus's 25 s default.
-    const pong = yield* io(call<Pointer>(
-      lib.g_dbus_connection_call_sync,
-      connection, SECRETS_BUS_NAME, SECRETS_PATH, "org.freedesktop.DBus.Peer", "Ping",
-      null, null, G_DBUS_CALL_FLAGS_NONE, context.roundTripMs, context.cancellable, error,
-    ));
-    if (pong) lib.g_variant_unref(pong);
-    throwGError(lib, error, what);
-    service = yield* io(call<Pointer>(
-      lib.secret_service_open_sync, lib.secretServiceType, null, SECRET_SERVICE_NONE, context.cancellable, error,
-    ));
-    throwGError(lib, error, what);
-    if (!service) throw keyringError("unavailable", what, FIX.noService);
-    lib.g_dbus_proxy_set_default_timeout(service, context.roundTripMs);
-    yield* io(call<number>(lib.secret_service_ensure_session_sync, service, context.cancellable, error));
-    throwGError(lib, error, what);
-    owner = takeString(lib, lib.g_dbus_proxy_get_name_owner(service)) ?? "";
-    if (owner === "") throw keyringError("unavailable", what, FIX.noService);
+    opened = yield* openSecretSession(context, connection);
   } catch (thrown) {
-    if (service) lib.g_object_unref(service);
     lib.g_object_unref(connection);
     throw thrown;
   }
   const raced = sessions.get(key); // another async call opened one meanwhile
   if (raced !== undefined && !raced.retired) {
-    lib.g_object_unref(service);
+    opened.aesKey.fill(0);
     lib.g_object_unref(connection);
     return raced;
   }
@@ -259,7 +221,7 @@ function* openSession(context: FlowContext): Flow<Session> {
   const watchId = nextWatchId++;
   const subscribe = (interfaceName: string, member: string | null, path: string | null): number =>
     lib.g_dbus_connection_signal_subscribe(
-      connection, owner, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
+      connection, SECRETS_BUS_NAME, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
       signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
     );
   let subscriptions: number[] = [];
@@ -274,8 +236,7 @@ function* openSession(context: FlowContext): Flow<Session> {
   }
   const session: Session = {
     connection,
-    service,
-    owner,
+    ...opened,
     paths: new Map(),
     itemsCreated: 0,
     collectionsChanged: 0,

@@ -116,18 +116,12 @@ import { KeyringError } from "../../src/contract/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../../src/contract/keyring-store.ts";
 import { type Flow, runAsync, runSync } from "../../src/contract/engine.ts";
 import { inspectSymbol } from "../../src/contract/_redact.ts";
-import { bindLibsecret, type Libsecret } from "./_bindings.ts";
+import { bindGio, type Gio } from "./_bindings.ts";
 import type { FfiOptions, FfiProviderName } from "../ffi/index.ts";
 import { FIX, keyringError } from "./_errors.ts";
 import { checkName, encodeSecret, entryKey, pickItem } from "./_layout.ts";
-import {
-  createItem,
-  deleteItem,
-  type FlowContext,
-  getSecret,
-  search,
-  setSecret,
-} from "./_calls.ts";
+import { createItem, deleteItem, getSecret, search, setSecret } from "./_calls.ts";
+import type { FlowContext } from "./_variant.ts";
 import { remember, requireUsableDefaultCollection, withSession } from "./_session.ts";
 
 /** Options of {@linkcode createLinuxKeyringStore}: the timeouts, and the FFI provider (`ffi`). */
@@ -201,7 +195,7 @@ class LibsecretKeyringStore implements KeyringStore {
   readonly #roundTripMs: number;
   readonly #ffi: FfiProviderName | undefined;
   /** The bound libsecret, once loaded: resolving the provider reads the environment, once is enough. */
-  #lib: Libsecret | undefined;
+  #lib: Gio | undefined;
 
   constructor(timeoutMs: number, roundTripMs: number, ffi: FfiProviderName | undefined) {
     this.#timeoutMs = timeoutMs;
@@ -262,7 +256,7 @@ class LibsecretKeyringStore implements KeyringStore {
   }
 
   #runSync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): T {
-    const lib = (this.#lib ??= bindLibsecret({ ffi: this.#ffi }));
+    const lib = (this.#lib ??= bindGio({ ffi: this.#ffi }));
     try {
       return runSync(makeFlow({ lib, cancellable: null, roundTripMs: this.#roundTripMs }));
     } catch (error) {
@@ -278,7 +272,7 @@ class LibsecretKeyringStore implements KeyringStore {
    * cannot interrupt a call, so each round trip is bounded by the deadline too.
    */
   async #runAsync<T>(what: string, makeFlow: (context: FlowContext) => Flow<T>): Promise<T> {
-    const lib = (this.#lib ??= bindLibsecret({ ffi: this.#ffi }));
+    const lib = (this.#lib ??= bindGio({ ffi: this.#ffi }));
     const cancellable = lib.g_cancellable_new();
     const roundTripMs = lib.ffi.offThread ? this.#roundTripMs : Math.min(this.#roundTripMs, this.#timeoutMs);
     const done = runAsync(makeFlow({ lib, cancellable, roundTripMs })).catch((error: unknown) => {
@@ -288,7 +282,11 @@ class LibsecretKeyringStore implements KeyringStore {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         lib.g_cancellable_cancel(cancellable);
-        reject(keyringError("unavailable", what, `${FIX.timeout} (no answer within ${this.#timeoutMs} ms)`));
+        reject(new KeyringError(`libsecret: ${what} failed: ${FIX.timeout} (no answer within ${this.#timeoutMs} ms)`, {
+          kind: "unavailable",
+          reason: "timeout",
+          backend: "libsecret",
+        }));
       }, this.#timeoutMs);
     });
     done.then(release, release);
@@ -310,7 +308,7 @@ class LibsecretKeyringStore implements KeyringStore {
 function asKeyringError(error: unknown, what: string): KeyringError {
   if (error instanceof KeyringError) return error;
   const detail = error instanceof Error ? error.message : String(error);
-  return new KeyringError(`libsecret: ${what} failed: ${detail}`, { kind: "failure", backend: "libsecret", cause: error });
+  return new KeyringError(`libsecret: ${what} failed: ${detail}`, { kind: "failure", reason: "other", backend: "libsecret", cause: error });
 }
 
 // ---------------------------------------------------------------------------

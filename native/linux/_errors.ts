@@ -143,6 +143,8 @@ export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?
           return /autolaunch|DBUS_SESSION_BUS_ADDRESS|address|D-Bus/i.test(message)
             ? { kind: "unavailable", fix: FIX.noBus }
             : { kind: "failure" };
+        case 13: // G_IO_ERROR_INVALID_ARGUMENT: "The given address is empty" (DBUS_SESSION_BUS_ADDRESS=""), a malformed address
+          return /address/i.test(message) ? { kind: "unavailable", fix: FIX.noBus } : { kind: "failure" };
         case 1: // G_IO_ERROR_NOT_FOUND: "Could not connect: No such file or directory"
         case 14: // G_IO_ERROR_PERMISSION_DENIED: the bus socket is not ours
         case 39: // G_IO_ERROR_CONNECTION_REFUSED

@@ -9,7 +9,7 @@ import type { Flow } from "../../src/contract/engine.ts";
 import { FIX, keyringError } from "./_errors.ts";
 import { entryKey, pickItem } from "./_layout.ts";
 import { createItem, deleteItem, getSecret, search, setSecret } from "./_calls.ts";
-import { remember, requireUsableDefaultCollection, withSession } from "./_session.ts";
+import { remember, requireUsableDefaultCollection, watch, withSession } from "./_session.ts";
 import type { FlowContext } from "./_variant.ts";
 
 /** How often a flow retries when an item vanishes under it (another process deleted it). */
@@ -55,6 +55,7 @@ export function* saveFlow(context: FlowContext, service: string, account: string
       if (yield* setSecret(context, session, known.path, bytes)) return;
       session.paths.delete(key);
     }
+    watch(context.lib, session); // before the search whose answer later saves trust
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let mark = session.itemsCreated;
       const found = yield* search(context, session, service, account);

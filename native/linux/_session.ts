@@ -163,6 +163,7 @@ function free(lib: Gio, session: Session): void {
  * never skips it unwatched (no signals tell of a lock).
  */
 export function* requireUsableDefaultCollection(context: FlowContext, session: Session, what: string): Flow<void> {
+  watch(context.lib, session);
   const watchedSession = session.subscriptions.length > 0;
   if (watchedSession && session.defaultUnlockedAt === session.collectionsChanged) return;
   const mark = session.collectionsChanged;
@@ -215,25 +216,6 @@ function* openSession(context: FlowContext): Flow<Session> {
     lib.g_object_unref(connection);
     return raced;
   }
-  // A subscription's callback runs on the thread-default main context of the subscribing
-  // thread: made ours here (flows run on the JS thread; only their C calls go elsewhere), so
-  // only drainSignals() dispatches it.
-  const watchId = nextWatchId++;
-  const subscribe = (interfaceName: string, member: string | null, path: string | null): number =>
-    lib.g_dbus_connection_signal_subscribe(
-      connection, SECRETS_BUS_NAME, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
-      signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
-    );
-  let subscriptions: number[] = [];
-  if (lib.ffi.name === "koffi") {
-    const own = signalContext(lib);
-    lib.g_main_context_push_thread_default(own);
-    try {
-      subscriptions = [subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH)];
-    } finally {
-      lib.g_main_context_pop_thread_default(own);
-    }
-  }
   const session: Session = {
     connection,
     ...opened,
@@ -241,11 +223,38 @@ function* openSession(context: FlowContext): Flow<Session> {
     itemsCreated: 0,
     collectionsChanged: 0,
     defaultUnlockedAt: -1,
-    subscriptions,
+    subscriptions: [],
     users: 0,
     retired: false,
   };
-  watched.set(watchId, session);
   sessions.set(key, session);
   return session;
+}
+
+/**
+ * Subscribes the session to `ItemCreated` and the collection signals, once,
+ * before the first search whose answer a later call trusts (a save, a delete,
+ * a miss). A load of a stored entry needs none, so a process that only reads
+ * never registers the callback (about 1 ms of a cold start). koffi only (see
+ * the module notes).
+ */
+export function watch(lib: Gio, session: Session): void {
+  if (session.subscriptions.length > 0 || lib.ffi.name !== "koffi" || session.retired) return;
+  // A subscription's callback runs on the thread-default main context of the subscribing
+  // thread: made ours here (flows run on the JS thread; only their C calls go elsewhere), so
+  // only drainSignals() dispatches it.
+  const watchId = nextWatchId++;
+  const subscribe = (interfaceName: string, member: string | null, path: string | null): number =>
+    lib.g_dbus_connection_signal_subscribe(
+      session.connection, SECRETS_BUS_NAME, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
+      signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
+    );
+  const own = signalContext(lib);
+  lib.g_main_context_push_thread_default(own);
+  try {
+    session.subscriptions.push(subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH));
+  } finally {
+    lib.g_main_context_pop_thread_default(own);
+  }
+  watched.set(watchId, session);
 }

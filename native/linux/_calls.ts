@@ -50,7 +50,7 @@ export function* openSecretSession(context: FlowContext, connection: FfiPointer)
   const what = "connecting to the Secret Service";
   const keys = generateDhKeys();
   const parameters = tuple(lib, lib.g_variant_new_string(DH_ALGORITHM) as FfiPointer, lib.g_variant_new_variant(byteArray(lib, keys.publicKey)) as FfiPointer);
-  const reply = yield* callOrThrow(context, connection, SECRETS_PATH, SERVICE, "OpenSession", parameters, "(vo)", what);
+  const reply = yield* callOrThrow(what, context, connection, SECRETS_PATH, SERVICE, "OpenSession", parameters, "(vo)");
   try {
     const output = child(lib, reply, 0);
     const inner = lib.g_variant_get_variant(output) as FfiPointer;
@@ -79,7 +79,7 @@ export function* search(context: FlowContext, session: Connected, service: strin
   const { lib } = context;
   const attributes = Object.fromEntries(Object.entries(lookupAttributes(service, account)).map(([k, v]) => [k, lib.g_variant_new_string(v) as FfiPointer]));
   const parameters = tuple(lib, dictionary(lib, "a{ss}", attributes));
-  const reply = yield* callOrThrow(context, session.connection, SECRETS_PATH, SERVICE, "SearchItems", parameters, "(aoao)", "searching the keyring");
+  const reply = yield* callOrThrow("searching the keyring", context, session.connection, SECRETS_PATH, SERVICE, "SearchItems", parameters, "(aoao)");
   try {
     const lists = [0, 1].map((index) => {
       const list = child(lib, reply, index);
@@ -222,7 +222,7 @@ export function* defaultCollectionState(context: FlowContext, session: Connected
   let result = yield* callMethod(context, session.connection, DEFAULT_ALIAS_PATH, PROPERTIES, "Get", locked(), "(v)");
   if (result.error) {
     if (!isNoSuchObject(result.error)) throw keyringErrorFromGError(result.error, what);
-    const alias = yield* callOrThrow(context, session.connection, SECRETS_PATH, SERVICE, "ReadAlias", tuple(lib, lib.g_variant_new_string("default") as FfiPointer), "(o)", what);
+    const alias = yield* callOrThrow(what, context, session.connection, SECRETS_PATH, SERVICE, "ReadAlias", tuple(lib, lib.g_variant_new_string("default") as FfiPointer), "(o)");
     const path = stringChild(lib, alias, 0);
     lib.g_variant_unref(alias);
     if (path === "/") return "missing";

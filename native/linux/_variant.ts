@@ -70,18 +70,9 @@ export function* callMethod(
   return { error: gerror ?? { domain: "g-io-error-quark", code: 0, message: `${method}: no reply` } };
 }
 
-/** {@linkcode callMethod}, throwing the {@linkcode KeyringError} of a failure. */
-export function* callOrThrow(
-  context: FlowContext,
-  connection: FfiPointer,
-  path: string,
-  interfaceName: string,
-  method: string,
-  parameters: Pointer,
-  replyType: string,
-  what: string,
-): Flow<FfiPointer> {
-  const result = yield* callMethod(context, connection, path, interfaceName, method, parameters, replyType);
+/** {@linkcode callMethod}, throwing the {@linkcode KeyringError} of a failure (while doing `what`). */
+export function* callOrThrow(what: string, ...args: Parameters<typeof callMethod>): Flow<FfiPointer> {
+  const result = yield* callMethod(...args);
   if (result.error) throw keyringErrorFromGError(result.error, what);
   return result.reply;
 }

@@ -1,11 +1,12 @@
 /**
- * The Linux backend's one D-Bus connection, `SecretService` proxy and
- * encrypted session per process (per round-trip timeout), opened on first use
+ * The Linux backend's one D-Bus connection and encrypted Secret Service
+ * session per process (per round-trip timeout), opened on first use
  * and reopened when it goes stale (the daemon restarted, the bus went away and
  * came back).
  *
  * A session also remembers, per entry, the object path of its item, and
- * watches the Secret Service's `ItemCreated` signals, so that:
+ * (from its first save or miss on, see {@linkcode watch}) watches the Secret
+ * Service's `ItemCreated` and collection signals, so that:
  * - a load of a remembered entry is one round trip (`GetSecret` on the item);
  * - a save of a remembered entry is one round trip (`SetSecret` on the path)
  *   as long as no item was created anywhere since the search that found that

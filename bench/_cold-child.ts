@@ -9,9 +9,18 @@
  *
  * @module
  */
-const [, , which = "empty", root = ".", anchors = ".cache/bench-anchors"] = process.argv;
+const [, , which = "empty", root = ".", anchors = ".cache/bench-anchors", round = "0"] = process.argv;
 const service = "authkeep-bench";
 const account = "bench|cold";
+/** The stored 4 KB entry the first-load cases read (both libraries find the same item). */
+const HIT_ACCOUNT = "bench|cold-hit";
+/** The entries the first-save cases update, one per library. */
+const SAVE_ACCOUNTS = { authkeep: "bench|cold-save-authkeep", napi: "bench|cold-save-napi" } as const;
+
+/** A 4 KB JSON value that differs by `round`, so every save really changes the data. */
+function coldValue(round: string): string {
+  return JSON.stringify({ round, padding: "x".repeat(3650) });
+}
 
 interface ColdResult {
   importMs?: number;
@@ -21,6 +30,28 @@ interface ColdResult {
   error?: string;
 }
 
+type Authkeep = typeof import("../src/index.ts");
+
+/**
+ * The package entry of the same build as this file (bundle/src/index.js, what "exports" names;
+ * `authkeep-unbundled` takes tsc's dist/src/index.js; `before-*` the build in $AUTHKEEP_BENCH_BEFORE,
+ * another commit's, for before/after rows in one run), by URL so that a private BENCH_BUILD_DIR
+ * measures its own build. A variable specifier keeps tsc from resolving it.
+ */
+function entryUrl(): string {
+  if (which.startsWith("before-")) return new URL(`file://${process.env.AUTHKEEP_BENCH_BEFORE}/bundle/src/index.js`).href;
+  return new URL(which === "authkeep-unbundled" ? "../src/index.js" : "../bundle/src/index.js", import.meta.url).href;
+}
+
+/** The first keyring call of a case: `*-call` a missing entry, `*-hit` the stored one, `*-save` an update. */
+function firstCall(authkeep: Authkeep): void {
+  const store = authkeep.defaultKeyringStore();
+  if (which.endsWith("-call")) store.loadSync(service, account);
+  else if (which.endsWith("-hit")) {
+    if (store.loadSync(service, HIT_ACCOUNT) === null) throw new Error("the stored entry is missing (run the prepare case)");
+  } else if (which.endsWith("-save")) store.saveSync(service, SAVE_ACCOUNTS.authkeep, coldValue(round));
+}
+
 async function main(): Promise<ColdResult> {
   const result: ColdResult = {};
   if (which === "empty") return result;
@@ -28,26 +59,40 @@ async function main(): Promise<ColdResult> {
   if (which === "empty-import") {
     await import(new URL("./_empty-module.js", import.meta.url).href);
     result.importMs = performance.now() - started;
-  } else if (which.startsWith("authkeep")) {
-    // The package entry of the same build as this file (bundle/src/index.js, what "exports" names;
-    // `authkeep-unbundled` takes tsc's dist/src/index.js instead), by URL so that a private
-    // BENCH_BUILD_DIR measures its own build. A variable specifier keeps tsc from resolving it.
-    const entry = new URL(which === "authkeep-unbundled" ? "../src/index.js" : "../bundle/src/index.js", import.meta.url).href;
-    const authkeep = (await import(entry)) as typeof import("../src/index.ts");
+  } else if (which.startsWith("authkeep") || which.startsWith("before-")) {
+    const authkeep = (await import(entryUrl())) as Authkeep;
     result.importMs = performance.now() - started;
-    if (which === "authkeep-call") {
+    if (which !== "authkeep-import" && which !== "authkeep-unbundled") {
       const before = performance.now();
-      authkeep.defaultKeyringStore().loadSync(service, account);
+      firstCall(authkeep);
       result.callMs = performance.now() - before;
     }
   } else if (which.startsWith("napi")) {
     const { createRequire } = await import("node:module");
     const napi = createRequire(`${root}/package.json`)("@napi-rs/keyring") as typeof import("@napi-rs/keyring");
     result.importMs = performance.now() - started;
-    if (which === "napi-call") {
-      const before = performance.now();
-      new napi.Entry(service, account, { linux: { store: "secret-service" } }).getPassword();
-      result.callMs = performance.now() - before;
+    const options = { linux: { store: "secret-service" as const } };
+    const before = performance.now();
+    if (which === "napi-call") new napi.Entry(service, account, options).getPassword();
+    else if (which === "napi-hit") {
+      if (new napi.Entry(service, HIT_ACCOUNT, options).getPassword() == null) throw new Error("the stored entry is missing");
+    } else if (which === "napi-save") new napi.Entry(service, SAVE_ACCOUNTS.napi, options).setPassword(coldValue(round));
+    if (which !== "napi-import") result.callMs = performance.now() - before;
+  } else if (which === "prepare" || which === "cleanup") {
+    // Untimed: stores (or removes) the entries the cases read and update, each with its own library.
+    const authkeep = (await import(entryUrl())) as Authkeep;
+    const { createRequire } = await import("node:module");
+    const napi = createRequire(`${root}/package.json`)("@napi-rs/keyring") as typeof import("@napi-rs/keyring");
+    const store = authkeep.defaultKeyringStore();
+    const napiSave = new napi.Entry(service, SAVE_ACCOUNTS.napi, { linux: { store: "secret-service" } });
+    if (which === "prepare") {
+      store.saveSync(service, HIT_ACCOUNT, coldValue("stored"));
+      store.saveSync(service, SAVE_ACCOUNTS.authkeep, coldValue("stored"));
+      napiSave.setPassword(coldValue("stored"));
+    } else {
+      store.deleteSync(service, HIT_ACCOUNT);
+      store.deleteSync(service, SAVE_ACCOUNTS.authkeep);
+      napiSave.deletePassword();
     }
   } else if (which.startsWith("keytar")) {
     const { createRequire } = await import("node:module");

@@ -25,7 +25,12 @@ interface Case {
   argv: string[];
   /** The runtime binary (Node's own by default). */
   binary?: string;
+  /** Extra environment (AUTHKEEP_FFI=koffi on Bun and Deno). */
+  env?: Record<string, string>;
 }
+
+/** A build of another commit (a directory holding bundle/src/index.js), for before/after rows in one run. */
+const BEFORE = process.env.AUTHKEEP_BENCH_BEFORE;
 
 /** Runs the cold-start rows. */
 export async function runColdStart(context: BenchContext): Promise<Section[]> {
@@ -44,15 +49,40 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     { id: "authkeep-import", label: "import authkeep (no keyring touched)", argv: [child, "authkeep-import", context.root] },
     { id: "authkeep-unbundled", label: "import authkeep, tsc output unbundled (dist/src)", argv: [child, "authkeep-unbundled", context.root] },
     { id: "authkeep-call", label: "import authkeep + first keyring load", argv: [child, "authkeep-call", context.root] },
+    { id: "authkeep-hit", label: "import authkeep + first load of a stored 4 KB entry", argv: [child, "authkeep-hit", context.root] },
+    { id: "authkeep-save", label: "import authkeep + first save (4 KB, an update)", argv: [child, "authkeep-save", context.root] },
     { id: "napi-import", label: "import @napi-rs/keyring", argv: [child, "napi-import", context.root] },
     { id: "napi-call", label: "import @napi-rs/keyring + first getPassword", argv: [child, "napi-call", context.root] },
+    { id: "napi-hit", label: "import @napi-rs/keyring + first getPassword of a stored 4 KB entry", argv: [child, "napi-hit", context.root] },
+    { id: "napi-save", label: "import @napi-rs/keyring + first setPassword (4 KB, an update)", argv: [child, "napi-save", context.root] },
   ];
+  if (BEFORE) {
+    cases.push(
+      { id: "before-hit", label: "before: import authkeep + first load of a stored 4 KB entry", argv: [child, "before-hit", context.root] },
+      { id: "before-save", label: "before: import authkeep + first save (4 KB, an update)", argv: [child, "before-save", context.root] },
+    );
+  }
   for (const runtime of runtimes) {
     const id = runtime.name.toLowerCase();
+    const on = (which: string) => [...runtime.runArgs, child, which, context.root];
+    const binary = runtime.binary;
+    const ffi = `${runtime.name} (${runtime.provider} FFI)`;
     cases.push(
-      { id: `${id}-empty-import`, label: `${runtime.name}: child importing an empty module (baseline)`, argv: [...runtime.runArgs, child, "empty-import", context.root], binary: runtime.binary },
-      { id: `${id}-authkeep-import`, label: `${runtime.name}: import authkeep (no keyring touched)`, argv: [...runtime.runArgs, child, "authkeep-import", context.root], binary: runtime.binary },
+      { id: `${id}-empty-import`, label: `${runtime.name}: child importing an empty module (baseline)`, argv: on("empty-import"), binary },
+      { id: `${id}-authkeep-import`, label: `${runtime.name}: import authkeep (no keyring touched)`, argv: on("authkeep-import"), binary },
+      { id: `${id}-authkeep-hit`, label: `${ffi}: import authkeep + first load of a stored 4 KB entry`, argv: on("authkeep-hit"), binary },
+      { id: `${id}-koffi-hit`, label: `${runtime.name} (koffi): import authkeep + first load of a stored 4 KB entry`, argv: on("authkeep-hit"), binary, env: { AUTHKEEP_FFI: "koffi" } },
+      { id: `${id}-authkeep-save`, label: `${ffi}: import authkeep + first save (4 KB, an update)`, argv: on("authkeep-save"), binary },
+      { id: `${id}-koffi-save`, label: `${runtime.name} (koffi): import authkeep + first save (4 KB, an update)`, argv: on("authkeep-save"), binary, env: { AUTHKEEP_FFI: "koffi" } },
+      { id: `${id}-napi-hit`, label: `${runtime.name}: import @napi-rs/keyring + first getPassword of a stored 4 KB entry`, argv: on("napi-hit"), binary },
+      { id: `${id}-napi-save`, label: `${runtime.name}: import @napi-rs/keyring + first setPassword (4 KB, an update)`, argv: on("napi-save"), binary },
     );
+  }
+  // AUTHKEEP_BENCH_COLD_ONLY=hit,save keeps only the cases whose id ends so (a quicker partial run).
+  const only = process.env.AUTHKEEP_BENCH_COLD_ONLY;
+  if (only) {
+    const parts = only.split(",");
+    for (let i = cases.length - 1; i >= 0; i--) if (!parts.some((part) => cases[i]!.id.endsWith(`-${part}`))) cases.splice(i, 1);
   }
   const keytar = loadKeytar(context);
   if (keytar.ok) {
@@ -62,16 +92,22 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     );
   }
   const wall = new Map<string, number[]>(cases.map((entry) => [entry.id, []]));
-  const inside = new Map<string, { importMs: number[]; callMs: number[]; cpuMs: number[] }>(
-    cases.map((entry) => [entry.id, { importMs: [], callMs: [], cpuMs: [] }]),
+  const inside = new Map<string, { importMs: number[]; callMs: number[]; totalMs: number[]; cpuMs: number[] }>(
+    cases.map((entry) => [entry.id, { importMs: [], callMs: [], totalMs: [], cpuMs: [] }]),
   );
+  // Untimed: the stored entry the first loads read and the entries the first saves update.
+  const prepared = spawnSync(process.execPath, [child, "prepare", context.root], { encoding: "utf8", cwd: context.root, timeout: 30_000 });
+  if (prepared.status !== 0) result.notes.push(`preparing the stored entries failed: ${prepared.stdout.trim() || prepared.stderr.trim()}`);
   const failures = new Map<string, string>();
   // One untimed run of each case first (the page cache, the keyring's first session); quick mode skips it.
   for (let run = context.config.quick ? 0 : -1; run < runs; run++) {
     for (const entry of run % 2 === 0 ? cases : [...cases].reverse()) {
       if (failures.has(entry.id)) continue;
       const started = performance.now();
-      const spawned = spawnSync(entry.binary ?? process.execPath, entry.argv, { encoding: "utf8", cwd: context.root, timeout: 30_000 });
+      // Child cases get the anchors directory and the round (the first saves store a value that differs per round).
+      const argv = !entry.argv.includes(child) ? entry.argv : [...entry.argv, ...(entry.argv.at(-1) === context.root ? [ANCHORS_DIRECTORY] : []), String(run)];
+      const env = entry.env ? { ...process.env, ...entry.env } : process.env;
+      const spawned = spawnSync(entry.binary ?? process.execPath, argv, { encoding: "utf8", cwd: context.root, timeout: 30_000, env });
       const elapsed = performance.now() - started;
       if (spawned.status !== 0 || spawned.error) {
         failures.set(entry.id, (spawned.error?.message ?? spawned.stdout.trim()) || spawned.stderr.trim().split("\n")[0] || `exit ${spawned.status}`);
@@ -85,6 +121,7 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
         if (parsed.cpuMs !== undefined) inside.get(entry.id)?.cpuMs.push(parsed.cpuMs);
         if (parsed.importMs !== undefined) inside.get(entry.id)?.importMs.push(parsed.importMs);
         if (parsed.callMs !== undefined) inside.get(entry.id)?.callMs.push(parsed.callMs);
+        if (parsed.importMs !== undefined && parsed.callMs !== undefined) inside.get(entry.id)?.totalMs.push(parsed.importMs + parsed.callMs);
       }
     }
   }
@@ -99,6 +136,7 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     if (failures.has(entry.id) || !timings) continue;
     if (timings.importMs.length > 0) result.rows.push({ name: `in-process: ${entry.label}: import`, measured: summarize(timings.importMs) });
     if (timings.callMs.length > 0) result.rows.push({ name: `in-process: ${entry.label}: first call`, measured: summarize(timings.callMs) });
+    if (timings.totalMs.length > 0) result.rows.push({ name: `in-process: ${entry.label}: import + first call`, measured: summarize(timings.totalMs) });
   }
   for (const entry of cases) {
     const timings = inside.get(entry.id);
@@ -121,9 +159,35 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
   compare(result, "child without import − node -e 0 (loading the child script)", "wall: child, no import (baseline)", "wall: node -e 0", { unit: "ms" });
   compare(result, "import + first load − child without import (wall)", "wall: import authkeep + first keyring load", "wall: child, no import (baseline)", { unit: "ms" });
   compare(result, "import @napi-rs/keyring + first get − child without import (wall)", "wall: import @napi-rs/keyring + first getPassword", "wall: child, no import (baseline)", { unit: "ms" });
-  compare(result, "authkeep import + first load / @napi-rs/keyring import + first get (wall)", "wall: import authkeep + first keyring load", "wall: import @napi-rs/keyring + first getPassword");
+  compare(result, "authkeep import + first load (missing entry) / @napi-rs/keyring import + first get (wall)", "wall: import authkeep + first keyring load", "wall: import @napi-rs/keyring + first getPassword");
   compare(result, "in-process import: authkeep / @napi-rs/keyring", "in-process: import authkeep (no keyring touched): import", "in-process: import @napi-rs/keyring: import");
   compare(result, "in-process first call: authkeep / @napi-rs/keyring", "in-process: import authkeep + first keyring load: first call", "in-process: import @napi-rs/keyring + first getPassword: first call");
+  // The first credential (issue 20): a stored 4 KB entry read, or updated, by a fresh process.
+  const firstRows = (label: string) => [`in-process: ${label}: import + first call`, `wall: ${label}`] as const;
+  const pairs: [string, string, string, number, number | undefined][] = [
+    ["import + first load of a stored 4 KB entry", "import authkeep + first load of a stored 4 KB entry", "import @napi-rs/keyring + first getPassword of a stored 4 KB entry", 0.75, 0.9],
+    ["import + first save (4 KB update)", "import authkeep + first save (4 KB, an update)", "import @napi-rs/keyring + first setPassword (4 KB, an update)", 0.75, undefined],
+  ];
+  for (const [name, ours, theirs, inProcessGoal, wallGoal] of pairs) {
+    const [oursIn, oursWall] = firstRows(ours);
+    const [theirsIn, theirsWall] = firstRows(theirs);
+    compare(result, `${name}, in-process: authkeep / @napi-rs/keyring`, oursIn, theirsIn, { goal: inProcessGoal, note: inProcessGoal === 0.75 && name.includes("load") ? "stretch 0.5" : undefined });
+    compare(result, `${name}, whole process: authkeep / @napi-rs/keyring`, oursWall, theirsWall, wallGoal === undefined ? {} : { goal: wallGoal });
+    if (BEFORE) {
+      const [beforeIn, beforeWall] = firstRows(`before: ${ours}`);
+      compare(result, `before: ${name}, in-process: authkeep / @napi-rs/keyring`, beforeIn, theirsIn);
+      compare(result, `before: ${name}, whole process: authkeep / @napi-rs/keyring`, beforeWall, theirsWall);
+    }
+    for (const runtime of runtimes) {
+      const [napiIn, napiWall] = firstRows(`${runtime.name}: ${theirs}`);
+      for (const ffi of [`${runtime.name} (${runtime.provider} FFI)`, `${runtime.name} (koffi)`]) {
+        const [subjectIn, subjectWall] = firstRows(`${ffi}: ${ours}`);
+        compare(result, `${ffi}: ${name}, in-process: authkeep / @napi-rs/keyring`, subjectIn, napiIn, { goal: inProcessGoal });
+        compare(result, `${ffi}: ${name}, whole process: authkeep / @napi-rs/keyring`, subjectWall, napiWall, wallGoal === undefined ? {} : { goal: wallGoal });
+      }
+    }
+  }
+  spawnSync(process.execPath, [child, "cleanup", context.root], { encoding: "utf8", cwd: context.root, timeout: 30_000 });
   if (keytar.ok) {
     compare(result, "in-process first call: authkeep / keytar", "in-process: import authkeep + first keyring load: first call", "in-process: import keytar + first getPassword: first call");
   }

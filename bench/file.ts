@@ -91,6 +91,9 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
     { name: "fs/promises writeFile (truncate, no fsync)", fn: () => writeFile(plainPath, JSON.stringify(next(), null, 2)), async: true },
     { name: "authkeep writeFileAtomic (async, bytes only)", fn: () => writeFileAtomic(primitivePath, nextBytes()), async: true },
   ], context.config));
+  // The raw durable floor (issue 20): exclusive temp, write, fsync, close, rename, fsync(dir), same bytes, same run.
+  compare(result, "saveSync / raw durable floor", "authkeep saveSync", "reference: temp + write + fsync + rename + fsync(dir)", { goal: 1.15 });
+  compare(result, "save (async) / raw durable floor", "authkeep save (async)", "reference: temp + write + fsync + rename + fsync(dir)");
   compare(result, "saveSync / write-file-atomic.sync", "authkeep saveSync", "write-file-atomic.sync (0o600, fsync)", { goal: 0.7 });
   compare(result, "save / write-file-atomic (async)", "authkeep save (async)", "write-file-atomic (async, 0o600, fsync)", { goal: 0.7 });
   compare(result, "saveSync / plain writeFileSync", "authkeep saveSync", "writeFileSync (truncate, no fsync)");

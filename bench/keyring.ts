@@ -231,8 +231,8 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
     missing(remove, ["keytar deletePassword (async)"], keytarReason);
   }
 
-  compare(load, "loadSync / napi Entry.getPassword", "authkeep store loadSync", "@napi-rs/keyring Entry.getPassword", { goal: 0.8 });
-  compare(load, "load (async) / napi AsyncEntry.getPassword", "authkeep store load (async)", "@napi-rs/keyring AsyncEntry.getPassword", { goal: 0.8 });
+  compare(load, "loadSync / napi Entry.getPassword", "authkeep store loadSync", "@napi-rs/keyring Entry.getPassword", { goal: 0.6 });
+  compare(load, "load (async) / napi AsyncEntry.getPassword", "authkeep store load (async)", "@napi-rs/keyring AsyncEntry.getPassword", { goal: 0.6 });
   compare(load, "storage loadSync (parsed) / napi Entry.getPassword", "authkeep storage loadSync (keyring mode, parsed)", "@napi-rs/keyring Entry.getPassword");
   compare(load, "load (async) / keytar getPassword", "authkeep store load (async)", "keytar getPassword (async)");
   compare(save, "saveSync / napi Entry.setPassword", "authkeep store saveSync", "@napi-rs/keyring Entry.setPassword", { goal: 0.9 });

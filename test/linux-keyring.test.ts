@@ -489,21 +489,29 @@ const storeCall = (method: string, s: string, a: string, value = "v", options?: 
 });
 
 describe("libsecret failure modes (private daemons, child processes)", { skip: FAILURE_SKIP }, () => {
-  test("no session bus (DBUS_SESSION_BUS_ADDRESS unset, no $DISPLAY): every call is unavailable, at once", async () => {
-    const env = { ...process.env };
-    delete env.DBUS_SESSION_BUS_ADDRESS;
-    delete env.DISPLAY;
-    const child = startKeyringChild(import.meta.url, env);
-    try {
-      for (const method of METHODS) {
-        const answer = await child.send(storeCall(method, "s", "a"));
-        const error = expectError(answer, "unavailable", method);
-        assert.match(error.message, /DBUS_SESSION_BUS_ADDRESS/);
-        assert.ok(answer.elapsedMs < 2000, `${method} took ${answer.elapsedMs} ms`);
+  test("no session bus (DBUS_SESSION_BUS_ADDRESS unset or empty, no $DISPLAY): every call is unavailable, reason no-bus, at once, with one fix text", async () => {
+    const messages = new Set<string>();
+    for (const address of [undefined, ""]) {
+      const env = { ...process.env };
+      delete env.DBUS_SESSION_BUS_ADDRESS;
+      delete env.DISPLAY;
+      if (address !== undefined) env.DBUS_SESSION_BUS_ADDRESS = address;
+      const child = startKeyringChild(import.meta.url, env);
+      try {
+        for (const method of METHODS) {
+          const answer = await child.send(storeCall(method, "s", "a"));
+          const error = expectError(answer, "unavailable", `${method} with the address ${JSON.stringify(address)}`);
+          assert.equal(error.reason, "no-bus", error.message);
+          assert.match(error.message, /DBUS_SESSION_BUS_ADDRESS/);
+          // The fix text, without the GError detail in parentheses at the end.
+          messages.add(error.message.replace(/^libsecret: [^:]+ failed: /, "").replace(/ \([^()]*\)$/, ""));
+          assert.ok(answer.elapsedMs < 2000, `${method} took ${answer.elapsedMs} ms`);
+        }
+      } finally {
+        await child.close();
       }
-    } finally {
-      await child.close();
     }
+    assert.equal(messages.size, 1, [...messages].join("\n"));
   });
 
   test("a bus address whose socket is gone: unavailable, saying how to get a bus", async () => {
@@ -514,6 +522,7 @@ describe("libsecret failure modes (private daemons, child processes)", { skip: F
         const error = expectError(await child.send(storeCall(method, "s", "a")), "unavailable", method);
         assert.match(error.message, /session bus/);
         assert.equal(error.code, "g-io-error-quark:1");
+        assert.equal(error.reason, "no-bus");
       }
     } finally {
       await child.close();
@@ -529,6 +538,7 @@ describe("libsecret failure modes (private daemons, child processes)", { skip: F
         const error = expectError(await child.send(storeCall(method, "s", "a")), "unavailable", method);
         assert.match(error.message, /org\.freedesktop\.secrets/);
         assert.match(error.message, /apt-get install gnome-keyring/);
+        assert.equal(error.reason, "no-service");
       }
     } finally {
       await child.close();
@@ -543,6 +553,7 @@ describe("libsecret failure modes (private daemons, child processes)", { skip: F
       for (const method of METHODS) {
         const error = expectError(await child.send(storeCall(method, "s", account())), "unavailable", method);
         assert.match(error.message, /no default collection/);
+        assert.equal(error.reason, "no-default-collection");
       }
       assert.ok(bus.daemonPid(), "gnome-keyring was activated");
     } finally {
@@ -564,6 +575,7 @@ describe("libsecret failure modes (private daemons, child processes)", { skip: F
         for (const who of [a, account()]) {
           const error = expectError(await child.send(storeCall(method, s, who)), "locked", `${method} ${who === a ? "present" : "missing"}`);
           assert.match(error.message, /locked; unlock it/);
+          assert.equal(error.reason, "locked");
         }
       }
       assert.equal(searchItems(s, a, keyring.env).locked.length, 1, "the locked item is still there");
@@ -598,6 +610,8 @@ describe("libsecret failure modes (private daemons, child processes)", { skip: F
       }
       const syncAnswer = await child.send(storeCall("loadSync", s, a, "v", options));
       expectError(syncAnswer, "unavailable", "loadSync");
+      assert.equal(asyncAnswer.error?.reason, "timeout");
+      assert.equal(syncAnswer.error?.reason, "timeout");
       assert.ok(syncAnswer.elapsedMs >= 1400 && syncAnswer.elapsedMs < 5000, `loadSync() took ${syncAnswer.elapsedMs} ms`);
       assert.equal(syncAnswer.error?.code, "g-io-error-quark:24");
       // An entry never seen before needs a search (through libsecret's proxy): bounded the same way.

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import process from "node:process";
 
 /** `RTLD_LAZY`, the same value on glibc, musl and macOS. */
 export const RTLD_LAZY = 1;

@@ -10,8 +10,6 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
-import process from "node:process";
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -32,7 +30,7 @@ export function loadKoffi(backend: string): Koffi {
     try {
       // A variable specifier keeps bundlers and type checkers from following it.
       const specifier = process.env.AUTHKEEP_KOFFI_PATH || "koffi";
-      cached = createRequire(import.meta.url)(specifier);
+      cached = process.getBuiltinModule("node:module").createRequire(import.meta.url)(specifier);
       return cached;
     } catch (error) {
       failure = error;

@@ -10,8 +10,6 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
-import process from "node:process";
 import { type DynamicLoader, dynamicLoaderLibraries, lazySymbolLookup, RTLD_LAZY } from "./_dl.ts";
 import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {
@@ -80,7 +78,7 @@ function bun(): BunFfi {
   }
   // A variable specifier, loaded on first use: importing authkeep never loads bun:ffi.
   const specifier = "bun:ffi";
-  bunFfi = createRequire(import.meta.url)(specifier) as BunFfi;
+  bunFfi = process.getBuiltinModule("node:module").createRequire(import.meta.url)(specifier) as BunFfi;
   return bunFfi;
 }
 

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { type DynamicLoader, dynamicLoaderLibraries, lazySymbolLookup, RTLD_LAZY } from "./_dl.ts";
 import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {

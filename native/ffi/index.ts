@@ -12,7 +12,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 import { createBunProvider } from "./bun.ts";
 import { createDenoProvider } from "./deno.ts";

@@ -1,167 +1,162 @@
 /**
  * The Secret Service operations of the Linux backend, one D-Bus round trip
- * each, written as flow steps (see `src/contract/engine.ts`), and the small FFI helpers
- * they share: GError and string decoding, attribute tables, all on the FFI
- * provider interface (`ffi/`), so that they run on koffi, `Deno.dlopen` and
- * `bun:ffi` alike.
- *
- * Every blocking C call is a {@linkcode call} step: run directly by the sync
- * methods, or with the provider's `.async` by the async ones (with the
- * call's `GCancellable`): on a koffi worker thread or Deno's blocking pool;
- * on bun:ffi, which cannot leave the main thread, synchronously. Everything
- * else here never blocks.
+ * each (raw `g_dbus_connection_call_sync` on one connection, every call with
+ * our own reply timeout), written as flow steps (see `src/contract/engine.ts`).
+ * Secrets cross the bus encrypted with the session's AES key (`_dh-aes.ts`).
  *
  * @module
  */
 import type { KeyringError } from "../../src/contract/keyring-error.ts";
-import { type Flow, io, type Step } from "../../src/contract/engine.ts";
-import type { Libsecret } from "./_bindings.ts";
-import { POINTER_SIZE, type Pointer as FfiPointer } from "../ffi/index.ts";
+import type { Flow } from "../../src/contract/engine.ts";
+import type { Pointer as FfiPointer } from "../ffi/index.ts";
+import { decryptAesCbc, deriveAesKey, DH_ALGORITHM, encryptAesCbc, generateDhKeys } from "./_dh-aes.ts";
+import { randomBytes } from "../../src/contract/_crypto.ts";
+import { FIX, isNoSuchObject, isStaleConnectionError, keyringError, keyringErrorFromGError, staleSessionError } from "./_errors.ts";
+import { CONTENT_TYPE, createAttributes, decodeSecret, itemLabel, lookupAttributes } from "./_layout.ts";
 import {
-  FIX,
-  type GErrorInfo,
-  isNoSuchObject,
-  isStaleConnectionError,
-  keyringError,
-  keyringErrorFromGError,
-  staleSessionError,
-} from "./_errors.ts";
-import { CONTENT_TYPE, createAttributes, decodeSecret, DEFAULT_COLLECTION, itemLabel, lookupAttributes } from "./_layout.ts";
-
-/** A C pointer, or `null` for NULL (the provider's opaque pointer). */
-export type Pointer = FfiPointer | null;
-
-/** The state a flow runs with. */
-export interface FlowContext {
-  readonly lib: Libsecret;
-  /** `GCancellable *` of an async call, cancelled at its deadline; `null` for sync calls. */
-  readonly cancellable: Pointer;
-  /** Reply timeout of each D-Bus round trip (`syncTimeoutMs`). */
-  readonly roundTripMs: number;
-}
+  byteArray,
+  callMethod,
+  callOrThrow,
+  child,
+  dictionary,
+  type FlowContext,
+  readByteArray,
+  readStrings,
+  stringChild,
+  tuple,
+} from "./_variant.ts";
 
 /** What the operations need of an open session. */
 export interface Connected {
   /** `GDBusConnection *` (the process's shared session bus connection). */
   readonly connection: FfiPointer;
-  /** `SecretService *`, with an open (DH-encrypted) session. */
-  readonly service: FfiPointer;
-  /** The daemon's unique bus name; raw calls go there, so they fail instead of reaching a restarted daemon. */
-  readonly owner: string;
+  /** The Secret Service session's object path. */
+  readonly sessionPath: string;
+  /** The session's AES-128 key. */
+  readonly aesKey: Uint8Array;
 }
 
-const G_DBUS_CALL_FLAGS_NONE = 0;
-const SECRET_COLLECTION_NONE = 0;
-const ITEM_INTERFACE = "org.freedesktop.Secret.Item";
+const SECRETS_PATH = "/org/freedesktop/secrets";
+/** The default collection by alias, as libsecret addresses it. */
+const DEFAULT_ALIAS_PATH = "/org/freedesktop/secrets/aliases/default";
+const SERVICE = "org.freedesktop.Secret.Service";
+const COLLECTION = "org.freedesktop.Secret.Collection";
+const ITEM = "org.freedesktop.Secret.Item";
+const PROPERTIES = "org.freedesktop.DBus.Properties";
+
+/** Opens an encrypted session (`OpenSession` with Diffie-Hellman): its path and AES key. */
+export function* openSecretSession(context: FlowContext, connection: FfiPointer): Flow<{ sessionPath: string; aesKey: Uint8Array }> {
+  const { lib } = context;
+  const what = "connecting to the Secret Service";
+  const keys = generateDhKeys();
+  const parameters = tuple(lib, lib.g_variant_new_string(DH_ALGORITHM) as FfiPointer, lib.g_variant_new_variant(byteArray(lib, keys.publicKey)) as FfiPointer);
+  const reply = yield* callOrThrow(what, context, connection, SECRETS_PATH, SERVICE, "OpenSession", parameters, "(vo)");
+  try {
+    const output = child(lib, reply, 0);
+    const inner = lib.g_variant_get_variant(output) as FfiPointer;
+    lib.g_variant_unref(output);
+    let peer: Uint8Array;
+    try {
+      if (!lib.g_variant_is_of_type(inner, "ay")) throw keyringError("failure", what, "the Secret Service answered OpenSession with no public key");
+      peer = readByteArray(lib, inner);
+    } finally {
+      lib.g_variant_unref(inner);
+    }
+    let aesKey: Uint8Array;
+    try {
+      aesKey = deriveAesKey(keys, peer);
+    } catch (error) {
+      throw keyringError("failure", what, (error as Error).message);
+    }
+    return { sessionPath: stringChild(lib, reply, 1), aesKey };
+  } finally {
+    lib.g_variant_unref(reply);
+  }
+}
 
 /** The paths of the items matching `{service, username}` in every collection (`SearchItems`), unlocked and locked. */
-export function* search(
-  context: FlowContext,
-  session: Connected,
-  service: string,
-  account: string,
-): Flow<{ unlocked: string[]; locked: string[] }> {
+export function* search(context: FlowContext, session: Connected, service: string, account: string): Flow<{ unlocked: string[]; locked: string[] }> {
   const { lib } = context;
-  const attributes = attributeTable(lib, lookupAttributes(service, account));
-  const unlocked = new BigUint64Array(1);
-  const locked = new BigUint64Array(1);
-  const error = new BigUint64Array(1);
+  const attributes = Object.fromEntries(Object.entries(lookupAttributes(service, account)).map(([k, v]) => [k, lib.g_variant_new_string(v) as FfiPointer]));
+  const parameters = tuple(lib, dictionary(lib, "a{ss}", attributes));
+  const reply = yield* callOrThrow("searching the keyring", context, session.connection, SECRETS_PATH, SERVICE, "SearchItems", parameters, "(aoao)");
   try {
-    yield* io(call<number>(
-      lib.secret_service_search_for_dbus_paths_sync,
-      session.service, null, attributes, context.cancellable, unlocked, locked, error,
-    ));
+    const lists = [0, 1].map((index) => {
+      const list = child(lib, reply, index);
+      try {
+        return readStrings(lib, list);
+      } finally {
+        lib.g_variant_unref(list);
+      }
+    });
+    return { unlocked: lists[0]!, locked: lists[1]! };
   } finally {
-    lib.g_hash_table_unref(attributes);
+    lib.g_variant_unref(reply);
   }
-  const result = { unlocked: takeStrv(lib, lib.ffi.readPointer(unlocked)), locked: takeStrv(lib, lib.ffi.readPointer(locked)) };
-  throwGError(lib, error, "searching the keyring");
-  return result;
 }
 
 /**
- * Calls `method` of the Secret Service item at `path`, addressed to the
- * daemon's unique name with our own reply timeout. Returns the reply
- * (to unref), or `null` when the item does not exist (any more).
- * `parameters` is a floating GVariant (or NULL); the call consumes it.
- *
+ * Calls `method` of the item at `path`. Returns the reply (to unref), or
+ * `null` when the item does not exist (any more).
  * @throws {KeyringError} for every other error.
  */
-function* callItem(
-  context: FlowContext,
-  session: Connected,
-  path: string,
-  method: string,
-  parameters: Pointer,
-  what: string,
-): Flow<Pointer> {
-  const { lib } = context;
-  const error = new BigUint64Array(1);
-  const reply = yield* io(call<Pointer>(
-    lib.g_dbus_connection_call_sync,
-    session.connection, session.owner, path, ITEM_INTERFACE, method,
-    parameters, null, G_DBUS_CALL_FLAGS_NONE, context.roundTripMs, context.cancellable, error,
-  ));
-  const gerror = takeGError(lib, error);
-  if (gerror === undefined && reply) return reply;
-  if (reply) lib.g_variant_unref(reply);
-  if (gerror === undefined || isNoSuchObject(gerror)) return null;
-  throw keyringErrorFromGError(gerror, what);
+function* callItem(context: FlowContext, session: Connected, path: string, method: string, parameters: FfiPointer | null, replyType: string, what: string): Flow<FfiPointer | null> {
+  const result = yield* callMethod(context, session.connection, path, ITEM, method, parameters, replyType);
+  if (!result.error) return result.reply;
+  if (isNoSuchObject(result.error)) return null;
+  throw keyringErrorFromGError(result.error, what);
 }
 
-/**
- * The secret of the item at `path` (`Item.GetSecret`); `undefined` when the
- * item is gone. Called on the item itself rather than through libsecret's
- * `secret_service_get_secret_for_dbus_path_sync`, which leaks about the size
- * of the secret on every call (libsecret 0.20.5, measured).
- */
+/** The `(oayays)` secret struct of `bytes`, encrypted under the session key with a fresh IV (floating). */
+function encodeSecret(context: FlowContext, session: Connected, bytes: Uint8Array): FfiPointer {
+  const { lib } = context;
+  const iv = randomBytes(16);
+  const cipher = encryptAesCbc(session.aesKey, iv, bytes);
+  return tuple(
+    lib,
+    lib.g_variant_new_object_path(session.sessionPath) as FfiPointer,
+    byteArray(lib, iv),
+    byteArray(lib, cipher),
+    lib.g_variant_new_string(CONTENT_TYPE) as FfiPointer,
+  );
+}
+
+/** The secret of the item at `path` (`Item.GetSecret`); `undefined` when the item is gone. */
 export function* getSecret(context: FlowContext, session: Connected, path: string): Flow<string | undefined> {
   const { lib } = context;
   const what = "reading the keyring entry";
-  const sessionPath = lib.secret_service_get_session_dbus_path(session.service) as string | null;
-  if (!sessionPath) throw staleSessionError(what, "no open Secret Service session");
-  const parameters = lib.g_variant_new_tuple(pointerArray(lib, lib.g_variant_new_object_path(sessionPath)), 1);
-  const reply = yield* callItem(context, session, path, "GetSecret", parameters, what);
+  const parameters = tuple(lib, lib.g_variant_new_object_path(session.sessionPath) as FfiPointer);
+  const reply = yield* callItem(context, session, path, "GetSecret", parameters, "((oayays))", what);
   if (!reply) return undefined;
-  let value: Pointer;
-  const secret = lib.g_variant_get_child_value(reply, 0) as Pointer; // (oayays)
+  let iv: Uint8Array, cipher: Uint8Array;
+  const secret = child(lib, reply, 0);
   try {
-    value = lib.secret_service_decode_dbus_secret(session.service, secret) as Pointer;
+    const [ivValue, cipherValue] = [child(lib, secret, 1), child(lib, secret, 2)];
+    iv = readByteArray(lib, ivValue);
+    cipher = readByteArray(lib, cipherValue);
+    lib.g_variant_unref(ivValue);
+    lib.g_variant_unref(cipherValue);
   } finally {
     lib.g_variant_unref(secret);
     lib.g_variant_unref(reply);
   }
-  if (!value) throw staleSessionError(what, "the secret could not be decrypted with this session");
+  let bytes: Uint8Array;
   try {
-    const length = new BigUint64Array(1);
-    const data = lib.secret_value_get(value, length);
-    const size = Number(length[0]);
-    if (!data || size === 0) return "";
-    // A copy, wiped once decoded.
-    const bytes = lib.ffi.readBytes(data, size);
-    try {
-      return decodeSecret(bytes);
-    } finally {
-      bytes.fill(0);
-    }
+    bytes = decryptAesCbc(session.aesKey, iv, cipher);
+  } catch {
+    throw staleSessionError(what, "the secret could not be decrypted with this session");
+  }
+  try {
+    return decodeSecret(bytes);
   } finally {
-    lib.secret_value_unref(value); // wipes the memory the secret was decrypted into
+    bytes.fill(0);
   }
 }
 
 /** Replaces the secret of the item at `path` in place (`Item.SetSecret`); `false` when the item is gone. */
 export function* setSecret(context: FlowContext, session: Connected, path: string, bytes: Uint8Array): Flow<boolean> {
   const { lib } = context;
-  const what = "saving the keyring entry";
-  const value = lib.secret_value_new(bytes, bytes.length, CONTENT_TYPE) as Pointer;
-  let secret: Pointer;
-  try {
-    secret = lib.secret_service_encode_dbus_secret(session.service, value) as Pointer; // floating, encrypted
-  } finally {
-    lib.secret_value_unref(value);
-  }
-  if (!secret) throw staleSessionError(what, "no open Secret Service session");
-  const reply = yield* callItem(context, session, path, "SetSecret", lib.g_variant_new_tuple(pointerArray(lib, secret), 1), what);
+  const reply = yield* callItem(context, session, path, "SetSecret", tuple(lib, encodeSecret(context, session, bytes)), "()", "saving the keyring entry");
   if (!reply) return false;
   lib.g_variant_unref(reply);
   return true;
@@ -170,36 +165,33 @@ export function* setSecret(context: FlowContext, session: Connected, path: strin
 /** Deletes the item at `path` (`Item.Delete`); `false` when it was already gone. */
 export function* deleteItem(context: FlowContext, session: Connected, path: string, what: string): Flow<boolean> {
   const { lib } = context;
-  const reply = yield* callItem(context, session, path, "Delete", null, what);
+  const reply = yield* callItem(context, session, path, "Delete", null, "(o)", what);
   if (!reply) return false;
-  // The reply is `(o)`: "/" when done, or a prompt the user would have to answer.
-  const child = lib.g_variant_get_child_value(reply, 0) as Pointer;
-  const prompt = lib.g_variant_get_string(child, null) as string;
-  lib.g_variant_unref(child);
+  // The reply is "/" when done, or a prompt the user would have to answer.
+  const prompt = stringChild(lib, reply, 0);
   lib.g_variant_unref(reply);
   if (prompt !== "/") throw keyringError("locked", what, FIX.locked);
   return true;
 }
 
-/** Creates the item in the default collection (CreateItem, replacing an identical one). */
+/** Creates the item in the default collection (`CreateItem` with replace), bounded like every other call. */
 export function* createItem(context: FlowContext, session: Connected, service: string, account: string, bytes: Uint8Array): Flow<void> {
   const { lib } = context;
   const what = "saving the keyring entry";
-  const attributes = attributeTable(lib, createAttributes(service, account));
-  const value = lib.secret_value_new(bytes, bytes.length, CONTENT_TYPE) as Pointer;
-  const error = new BigUint64Array(1);
-  try {
-    yield* io(call<number>(
-      lib.secret_service_store_sync,
-      session.service, null, attributes, DEFAULT_COLLECTION, itemLabel(service, account), value, context.cancellable, error,
-    ));
-  } finally {
-    lib.secret_value_unref(value);
-    lib.g_hash_table_unref(attributes);
+  const attributes = Object.fromEntries(Object.entries(createAttributes(service, account)).map(([k, v]) => [k, lib.g_variant_new_string(v) as FfiPointer]));
+  const properties = dictionary(lib, "a{sv}", {
+    "org.freedesktop.Secret.Item.Label": lib.g_variant_new_string(itemLabel(service, account)) as FfiPointer,
+    "org.freedesktop.Secret.Item.Attributes": dictionary(lib, "a{ss}", attributes),
+  });
+  const parameters = tuple(lib, properties, encodeSecret(context, session, bytes), lib.g_variant_new_boolean(1) as FfiPointer);
+  const result = yield* callMethod(context, session.connection, DEFAULT_ALIAS_PATH, COLLECTION, "CreateItem", parameters, "(oo)");
+  if (!result.error) {
+    const prompt = stringChild(lib, result.reply, 1);
+    lib.g_variant_unref(result.reply);
+    if (prompt !== "/") throw keyringError("locked", what, FIX.prompt);
+    return;
   }
-  const gerror = takeGError(lib, error);
-  if (gerror === undefined) return;
-  const failure = keyringErrorFromGError(gerror, what);
+  const failure = keyringErrorFromGError(result.error, what);
   if (isStaleConnectionError(failure) || failure.kind === "unavailable") throw failure;
   // A locked or missing default collection also fails CreateItem; say which.
   let state: "unlocked" | "locked" | "missing";
@@ -208,116 +200,51 @@ export function* createItem(context: FlowContext, session: Connected, service: s
   } catch {
     throw failure;
   }
-  if (state === "missing") throw keyringError("unavailable", what, FIX.noDefaultCollection);
-  if (state === "locked") throw keyringError("locked", what, FIX.locked);
-  throw failure;
+  throw stateError(state, what) ?? failure;
 }
 
-/** Whether the `default` alias points at a collection, and whether it is locked (`ReadAlias`, then the collection's properties). */
+/** The error for a default collection that is missing or locked, if it is. */
+function stateError(state: "unlocked" | "locked" | "missing", what: string): KeyringError | undefined {
+  if (state === "missing") return keyringError("unavailable", what, FIX.noDefaultCollection);
+  if (state === "locked") return keyringError("locked", what, FIX.locked);
+  return undefined;
+}
+
+/**
+ * Whether the `default` alias names a collection, and whether it is locked:
+ * one `Properties.Get` on the alias path; where a Secret Service does not
+ * serve alias paths, `ReadAlias` and then the collection's property.
+ */
 export function* defaultCollectionState(context: FlowContext, session: Connected): Flow<"unlocked" | "locked" | "missing"> {
   const { lib } = context;
-  const error = new BigUint64Array(1);
-  const collection = yield* io(call<Pointer>(
-    lib.secret_collection_for_alias_sync, session.service, DEFAULT_COLLECTION, SECRET_COLLECTION_NONE, context.cancellable, error,
-  ));
-  throwGError(lib, error, "reading the default collection");
-  if (!collection) return "missing";
+  const what = "reading the default collection";
+  const locked = () => tuple(lib, lib.g_variant_new_string(COLLECTION) as FfiPointer, lib.g_variant_new_string("Locked") as FfiPointer);
+  let result = yield* callMethod(context, session.connection, DEFAULT_ALIAS_PATH, PROPERTIES, "Get", locked(), "(v)");
+  if (result.error) {
+    if (!isNoSuchObject(result.error)) throw keyringErrorFromGError(result.error, what);
+    const alias = yield* callOrThrow(what, context, session.connection, SECRETS_PATH, SERVICE, "ReadAlias", tuple(lib, lib.g_variant_new_string("default") as FfiPointer), "(o)");
+    const path = stringChild(lib, alias, 0);
+    lib.g_variant_unref(alias);
+    if (path === "/") return "missing";
+    result = yield* callMethod(context, session.connection, path, PROPERTIES, "Get", locked(), "(v)");
+    if (result.error) {
+      if (isNoSuchObject(result.error)) return "missing";
+      throw keyringErrorFromGError(result.error, what);
+    }
+  }
+  const boxed = child(lib, result.reply, 0);
+  const value = lib.g_variant_get_variant(boxed) as FfiPointer;
+  lib.g_variant_unref(boxed);
+  lib.g_variant_unref(result.reply);
   try {
-    return lib.secret_collection_get_locked(collection) ? "locked" : "unlocked";
+    return lib.g_variant_is_of_type(value, "b") && lib.g_variant_get_boolean(value) === 0 ? "unlocked" : "locked";
   } finally {
-    lib.g_object_unref(collection);
+    lib.g_variant_unref(value);
   }
 }
 
 /** Nothing matched: fine if the default collection is there and unlocked, else say why nothing can be found. */
 export function* requireUnlockedDefaultCollection(context: FlowContext, session: Connected, what: string): Flow<void> {
-  const state = yield* defaultCollectionState(context, session);
-  if (state === "missing") throw keyringError("unavailable", what, FIX.noDefaultCollection);
-  if (state === "locked") throw keyringError("locked", what, FIX.locked);
-}
-
-// ---------------------------------------------------------------------------
-// Small FFI helpers
-
-/** Any declared C function; the flows pass the arguments `_libsecret-bindings.ts` declares. */
-// deno-lint-ignore no-explicit-any
-type AnyNativeFunction = ((...args: any[]) => unknown) & { async(...args: any[]): Promise<unknown> };
-
-/**
- * A C call as a flow step: direct for runSync; for runAsync, the provider's
- * `.async` (off the main thread, except on bun:ffi where it blocks it).
- */
-export function call<R>(fn: AnyNativeFunction, ...args: unknown[]): Step<R> {
-  return {
-    sync: () => fn(...args) as R,
-    async: () => fn.async(...args) as Promise<R>,
-  };
-}
-
-/** A C array of pointers (`GVariant **children`), as a buffer argument. */
-function pointerArray(lib: Libsecret, ...pointers: Pointer[]): BigUint64Array {
-  return BigUint64Array.from(pointers, (pointer) => lib.ffi.address(pointer));
-}
-
-/** `GHashTable<char *, char *>` owning copies of the attributes. */
-export function attributeTable(lib: Libsecret, attributes: Record<string, string>): FfiPointer {
-  const table = lib.g_hash_table_new_full(lib.strHash, lib.strEqual, lib.free, lib.free);
-  if (table === null) throw new RangeError("g_hash_table_new_full returned NULL");
-  for (const [name, value] of Object.entries(attributes)) {
-    lib.g_hash_table_insert(table, lib.g_strdup(name), lib.g_strdup(value));
-  }
-  return table;
-}
-
-/**
- * Decodes and frees a `GError *` out-parameter, and sets it back to NULL
- * (glib wants `*error == NULL` on entry; call sites reuse one buffer).
- */
-export function takeGError(lib: Libsecret, out: BigUint64Array): GErrorInfo | undefined {
-  const pointer = lib.ffi.readPointer(out);
-  if (pointer === null) return undefined;
-  out[0] = 0n;
-  try {
-    // struct GError { GQuark domain; gint code; gchar *message; }
-    const fields = lib.ffi.view(pointer, 8);
-    const domainQuark = fields.getUint32(0, true);
-    const code = fields.getInt32(4, true);
-    const message = lib.ffi.readPointer(pointer, 8);
-    const domain = lib.g_quark_to_string(domainQuark) ?? `quark-${domainQuark}`;
-    return { domain, code, message: message === null ? "" : lib.ffi.readCString(message) };
-  } finally {
-    lib.g_error_free(pointer);
-  }
-}
-
-/** Throws the {@linkcode KeyringError} for a `GError *` out-parameter, if it is set (and frees it). */
-export function throwGError(lib: Libsecret, out: BigUint64Array, what: string): void {
-  const gerror = takeGError(lib, out);
-  if (gerror !== undefined) throw keyringErrorFromGError(gerror, what);
-}
-
-/** Decodes and frees a `gchar **` (NULL-terminated) out-parameter. */
-export function takeStrv(lib: Libsecret, pointer: Pointer): string[] {
-  if (pointer === null) return [];
-  const strings: string[] = [];
-  try {
-    for (let index = 0; ; index++) {
-      const item = lib.ffi.readPointer(pointer, index * POINTER_SIZE);
-      if (item === null) break;
-      strings.push(lib.ffi.readCString(item));
-    }
-  } finally {
-    lib.g_strfreev(pointer);
-  }
-  return strings;
-}
-
-/** Decodes and frees a `gchar *` returned with ownership. */
-export function takeString(lib: Libsecret, pointer: Pointer): string | null {
-  if (pointer === null) return null;
-  try {
-    return lib.ffi.readCString(pointer);
-  } finally {
-    lib.g_free(pointer);
-  }
+  const failure = stateError(yield* defaultCollectionState(context, session), what);
+  if (failure) throw failure;
 }

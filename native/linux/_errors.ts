@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { KeyringError, type KeyringErrorKind } from "../../src/contract/keyring-error.ts";
+import { KeyringError, type KeyringErrorKind, type KeyringErrorReason } from "../../src/contract/keyring-error.ts";
 
 /** A decoded `GError`. `domain` is the quark's string, e.g. `"g-io-error-quark"`. */
 export interface GErrorInfo {
@@ -17,7 +17,7 @@ export interface GErrorInfo {
 /** What to do about each condition; every message ends with one of these. */
 export const FIX = {
   noBus:
-    "no D-Bus session bus is reachable (DBUS_SESSION_BUS_ADDRESS is unset or points at a dead socket); " +
+    "no D-Bus session bus is reachable (DBUS_SESSION_BUS_ADDRESS is unset, empty or points at a dead socket); " +
     "run inside a desktop session, or start a session bus with a Secret Service, e.g. " +
     "`dbus-run-session -- sh -c 'printf %s PASSWORD | gnome-keyring-daemon --unlock --components=secrets --daemonize; <command>'`, " +
     "or use the file store",
@@ -36,7 +36,27 @@ export const FIX = {
   timeout:
     "the Secret Service did not answer in time; its daemon may be stuck (check gnome-keyring-daemon, or restart it " +
     "with `gnome-keyring-daemon --replace`)",
+  prompt:
+    "the Secret Service wants the user to confirm creating the item (a prompt), and authkeep never shows prompts; " +
+    "allow access without confirmation in its settings (KeePassXC: Secret Service Integration), or use the file store",
 } as const;
+
+/** The machine-readable reason behind each fix. */
+const REASON_OF_FIX = new Map<string, KeyringErrorReason>([
+  [FIX.noBus, "no-bus"],
+  [FIX.noService, "no-service"],
+  [FIX.noDefaultCollection, "no-default-collection"],
+  [FIX.locked, "locked"],
+  [FIX.timeout, "timeout"],
+  [FIX.prompt, "denied"],
+]);
+
+/** The reason of an error with `kind` and `fix` (or none). */
+function reasonOf(kind: KeyringErrorKind, fix: string | undefined): KeyringErrorReason {
+  const reason = fix === undefined ? undefined : REASON_OF_FIX.get(fix);
+  if (reason !== undefined) return reason;
+  return kind === "too-large" || kind === "invalid" ? kind : kind === "locked" ? "denied" : "other";
+}
 
 /** D-Bus error names that mean our connection or session belongs to a daemon that is gone. */
 const STALE_REMOTE = new Set([
@@ -74,7 +94,11 @@ const staleErrors = new WeakSet<KeyringError>();
 
 /** A {@linkcode KeyringError} of kind `unavailable` that also makes the flow reopen the session and retry once. */
 export function staleSessionError(what: string, detail: string): KeyringError {
-  const error = new KeyringError(`libsecret: ${what} failed: ${FIX.noService} (${detail})`, { kind: "unavailable", backend: "libsecret" });
+  const error = new KeyringError(`libsecret: ${what} failed: ${FIX.noService} (${detail})`, {
+    kind: "unavailable",
+    reason: "no-service",
+    backend: "libsecret",
+  });
   staleErrors.add(error);
   return error;
 }
@@ -107,7 +131,7 @@ export function isNoSuchObject(info: GErrorInfo): boolean {
  * `GIOErrorEnum` (g-io-error-quark), `GDBusError` (g-dbus-error-quark),
  * `SecretError` (secret-error).
  */
-export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?: string } {
+export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?: string; reason?: KeyringErrorReason } {
   const { domain, code, message } = info;
   const remote = remoteErrorName(message);
   if (remote === "org.freedesktop.Secret.Error.IsLocked") return { kind: "locked", fix: FIX.locked };
@@ -119,6 +143,8 @@ export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?
           return /autolaunch|DBUS_SESSION_BUS_ADDRESS|address|D-Bus/i.test(message)
             ? { kind: "unavailable", fix: FIX.noBus }
             : { kind: "failure" };
+        case 13: // G_IO_ERROR_INVALID_ARGUMENT: "The given address is empty" (DBUS_SESSION_BUS_ADDRESS=""), a malformed address
+          return /address/i.test(message) ? { kind: "unavailable", fix: FIX.noBus } : { kind: "failure" };
         case 1: // G_IO_ERROR_NOT_FOUND: "Could not connect: No such file or directory"
         case 14: // G_IO_ERROR_PERMISSION_DENIED: the bus socket is not ours
         case 39: // G_IO_ERROR_CONNECTION_REFUSED
@@ -146,7 +172,7 @@ export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?
         case 8: // G_DBUS_ERROR_LIMITS_EXCEEDED: the message is larger than the bus allows
           return { kind: "too-large" };
         case 9: // G_DBUS_ERROR_ACCESS_DENIED: the user or a policy refused
-          return { kind: "locked", fix: FIX.locked };
+          return { kind: "locked", fix: FIX.locked, reason: "denied" };
         case 5: // G_DBUS_ERROR_IO_ERROR
         case 6: // G_DBUS_ERROR_BAD_ADDRESS
         case 10: // G_DBUS_ERROR_AUTH_FAILED
@@ -179,14 +205,14 @@ export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?
  * `"domain:code"` the `code`; no secret is ever part of a GError.
  */
 export function keyringErrorFromGError(info: GErrorInfo, what: string): KeyringError {
-  const { kind, fix } = classifyGError(info);
+  const { kind, fix, reason } = classifyGError(info);
   const detail = `${plainMessage(info.message)} [${info.domain}:${info.code}]`;
   const message = fix === undefined ? `libsecret: ${what} failed: ${detail}` : `libsecret: ${what} failed: ${fix} (${detail})`;
   const cause = Object.assign(new Error(info.message), { name: "GError", domain: info.domain, code: info.code });
-  return new KeyringError(message, { kind, backend: "libsecret", code: `${info.domain}:${info.code}`, cause });
+  return new KeyringError(message, { kind, reason: reason ?? reasonOf(kind, fix), backend: "libsecret", code: `${info.domain}:${info.code}`, cause });
 }
 
 /** A {@linkcode KeyringError} for a condition found without a GError (locked collection, no default collection, …). */
 export function keyringError(kind: KeyringErrorKind, what: string, fix: string): KeyringError {
-  return new KeyringError(`libsecret: ${what} failed: ${fix}`, { kind, backend: "libsecret" });
+  return new KeyringError(`libsecret: ${what} failed: ${fix}`, { kind, reason: reasonOf(kind, fix), backend: "libsecret" });
 }

@@ -36,17 +36,19 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function checkName(value: unknown, name: "service" | "account"): asserts value is string {
   if (typeof value !== "string") {
-    throw new KeyringError(`libsecret: the ${name} must be a string`, { kind: "invalid", backend: "libsecret" });
+    throw new KeyringError(`libsecret: the ${name} must be a string`, { kind: "invalid", reason: "invalid", backend: "libsecret" });
   }
   if (value.includes("\0")) {
     throw new KeyringError(`libsecret: the ${name} must not contain a NUL character (D-Bus strings cannot hold one)`, {
       kind: "invalid",
+      reason: "invalid",
       backend: "libsecret",
     });
   }
   if (LONE_SURROGATE.test(value)) {
     throw new KeyringError(`libsecret: the ${name} is not well-formed Unicode (it has a lone surrogate)`, {
       kind: "invalid",
+      reason: "invalid",
       backend: "libsecret",
     });
   }
@@ -55,11 +57,12 @@ export function checkName(value: unknown, name: "service" | "account"): asserts 
 /** The value as UTF-8 bytes; embedded NUL is kept. */
 export function encodeSecret(value: unknown): Uint8Array {
   if (typeof value !== "string") {
-    throw new KeyringError("libsecret: the value must be a string", { kind: "invalid", backend: "libsecret" });
+    throw new KeyringError("libsecret: the value must be a string", { kind: "invalid", reason: "invalid", backend: "libsecret" });
   }
   if (LONE_SURROGATE.test(value)) {
     throw new KeyringError("libsecret: the value is not well-formed Unicode (it has a lone surrogate) and cannot be stored exactly", {
       kind: "invalid",
+      reason: "invalid",
       backend: "libsecret",
     });
   }
@@ -72,6 +75,7 @@ export function decodeSecret(bytes: Uint8Array): string {
   } catch (error) {
     throw new KeyringError("libsecret: the stored secret is not valid UTF-8 text; it was not written by authkeep or keyring-rs as text", {
       kind: "invalid",
+      reason: "invalid",
       backend: "libsecret",
       cause: error,
     });

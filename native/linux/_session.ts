@@ -1,11 +1,12 @@
 /**
- * The Linux backend's one D-Bus connection, `SecretService` proxy and
- * encrypted session per process (per round-trip timeout), opened on first use
+ * The Linux backend's one D-Bus connection and encrypted Secret Service
+ * session per process (per round-trip timeout), opened on first use
  * and reopened when it goes stale (the daemon restarted, the bus went away and
  * came back).
  *
  * A session also remembers, per entry, the object path of its item, and
- * watches the Secret Service's `ItemCreated` signals, so that:
+ * (from its first save or miss on, see {@linkcode watch}) watches the Secret
+ * Service's `ItemCreated` and collection signals, so that:
  * - a load of a remembered entry is one round trip (`GetSecret` on the item);
  * - a save of a remembered entry is one round trip (`SetSecret` on the path)
  *   as long as no item was created anywhere since the search that found that
@@ -43,18 +44,11 @@
  * @module
  */
 import { type Flow, io } from "../../src/contract/engine.ts";
-import type { Libsecret } from "./_bindings.ts";
+import type { Gio } from "./_bindings.ts";
 import type { NativeCallback } from "../ffi/index.ts";
 import { FIX, isStaleConnectionError, keyringError } from "./_errors.ts";
-import {
-  call,
-  type Connected,
-  type FlowContext,
-  type Pointer,
-  requireUnlockedDefaultCollection,
-  takeString,
-  throwGError,
-} from "./_calls.ts";
+import { type Connected, openSecretSession, requireUnlockedDefaultCollection } from "./_calls.ts";
+import { call, type FlowContext, type Pointer, SECRETS_BUS_NAME, throwGError } from "./_variant.ts";
 
 /** An open session: the connection, and what it remembers about entries. */
 export interface Session extends Connected {
@@ -77,10 +71,7 @@ export interface Session extends Connected {
 /** Remembered item paths per session; the oldest is forgotten beyond this. */
 const MAX_REMEMBERED_PATHS = 256;
 const G_BUS_TYPE_SESSION = 2;
-const G_DBUS_CALL_FLAGS_NONE = 0;
 const G_DBUS_SIGNAL_FLAGS_NONE = 0;
-const SECRET_SERVICE_NONE = 0;
-const SECRETS_BUS_NAME = "org.freedesktop.secrets";
 const SECRETS_PATH = "/org/freedesktop/secrets";
 const COLLECTION_INTERFACE = "org.freedesktop.Secret.Collection";
 const SERVICE_INTERFACE = "org.freedesktop.Secret.Service";
@@ -113,14 +104,14 @@ export function remember(session: Session, key: string, path: string, checkedAt:
  * glib keeps handing out the dead connection as the session bus). Never
  * blocks.
  */
-export function drainSignals(lib: Libsecret): void {
+export function drainSignals(lib: Gio): void {
   const own = signalContexts.get(lib.ffi.name);
   if (own) for (let i = 0; i < 256 && lib.g_main_context_iteration(own, 0); i++);
   for (let i = 0; i < 256 && lib.g_main_context_iteration(null, 0); i++);
 }
 
 /** This module's main context for `lib`'s provider, created on first use and kept. */
-function signalContext(lib: Libsecret): Pointer {
+function signalContext(lib: Gio): Pointer {
   let context = signalContexts.get(lib.ffi.name);
   if (!context) {
     context = lib.g_main_context_new();
@@ -142,7 +133,7 @@ export function* withSession<T>(context: FlowContext, body: (session: Session) =
     try {
       return yield* body(session);
     } catch (error) {
-      if (attempt > 0 || !(isStaleConnectionError(error) || ownerChanged(context.lib, session))) throw error;
+      if (attempt > 0 || !isStaleConnectionError(error)) throw error;
       retire(context.lib, session);
     } finally {
       session.users--;
@@ -151,26 +142,17 @@ export function* withSession<T>(context: FlowContext, body: (session: Session) =
   }
 }
 
-/**
- * Whether org.freedesktop.secrets now has another owner than the daemon the
- * session was opened with (it restarted). The proxy follows the new owner, but
- * our encrypted session and item paths belong to the old daemon. No round trip.
- */
-function ownerChanged(lib: Libsecret, session: Session): boolean {
-  return takeString(lib, lib.g_dbus_proxy_get_name_owner(session.service)) !== session.owner;
-}
-
-function retire(lib: Libsecret, session: Session): void {
+function retire(lib: Gio, session: Session): void {
   session.retired = true;
   for (const [key, value] of sessions) if (value === session) sessions.delete(key);
   if (session.users === 0) free(lib, session);
 }
 
-function free(lib: Libsecret, session: Session): void {
+function free(lib: Gio, session: Session): void {
   session.paths.clear();
   for (const [id, value] of watched) if (value === session) watched.delete(id);
   for (const id of session.subscriptions) lib.g_dbus_connection_signal_unsubscribe(session.connection, id);
-  lib.g_object_unref(session.service);
+  session.aesKey.fill(0);
   lib.g_object_unref(session.connection);
   drainSignals(lib);
 }
@@ -182,6 +164,7 @@ function free(lib: Libsecret, session: Session): void {
  * never skips it unwatched (no signals tell of a lock).
  */
 export function* requireUsableDefaultCollection(context: FlowContext, session: Session, what: string): Flow<void> {
+  watch(context.lib, session);
   const watchedSession = session.subscriptions.length > 0;
   if (watchedSession && session.defaultUnlockedAt === session.collectionsChanged) return;
   const mark = session.collectionsChanged;
@@ -190,7 +173,7 @@ export function* requireUsableDefaultCollection(context: FlowContext, session: S
 }
 
 /** The provider's `GDBusSignalCallback`, created on first use. */
-function signalCallback(lib: Libsecret): NativeCallback {
+function signalCallback(lib: Gio): NativeCallback {
   let callback = signalCallbacks.get(lib.ffi.name);
   if (callback === undefined) {
     // void (*GDBusSignalCallback)(GDBusConnection *connection, const gchar *sender_name, const gchar *object_path,
@@ -219,72 +202,60 @@ function* openSession(context: FlowContext): Flow<Session> {
   const connection = yield* io(call<Pointer>(lib.g_bus_get_sync, G_BUS_TYPE_SESSION, context.cancellable, error));
   throwGError(lib, error, what);
   if (!connection) throw keyringError("unavailable", what, FIX.noBus);
-  let service: Pointer = null;
-  let owner: string;
+  let opened: { sessionPath: string; aesKey: Uint8Array };
   try {
     // glib's shared connection would raise(SIGTERM) in this process when the bus goes away.
     lib.g_dbus_connection_set_exit_on_close(connection, 0);
-    // A ping with our own timeout first: building the proxy below uses GDBus's 25 s default.
-    const pong = yield* io(call<Pointer>(
-      lib.g_dbus_connection_call_sync,
-      connection, SECRETS_BUS_NAME, SECRETS_PATH, "org.freedesktop.DBus.Peer", "Ping",
-      null, null, G_DBUS_CALL_FLAGS_NONE, context.roundTripMs, context.cancellable, error,
-    ));
-    if (pong) lib.g_variant_unref(pong);
-    throwGError(lib, error, what);
-    service = yield* io(call<Pointer>(
-      lib.secret_service_open_sync, lib.secretServiceType, null, SECRET_SERVICE_NONE, context.cancellable, error,
-    ));
-    throwGError(lib, error, what);
-    if (!service) throw keyringError("unavailable", what, FIX.noService);
-    lib.g_dbus_proxy_set_default_timeout(service, context.roundTripMs);
-    yield* io(call<number>(lib.secret_service_ensure_session_sync, service, context.cancellable, error));
-    throwGError(lib, error, what);
-    owner = takeString(lib, lib.g_dbus_proxy_get_name_owner(service)) ?? "";
-    if (owner === "") throw keyringError("unavailable", what, FIX.noService);
+    opened = yield* openSecretSession(context, connection);
   } catch (thrown) {
-    if (service) lib.g_object_unref(service);
     lib.g_object_unref(connection);
     throw thrown;
   }
   const raced = sessions.get(key); // another async call opened one meanwhile
   if (raced !== undefined && !raced.retired) {
-    lib.g_object_unref(service);
+    opened.aesKey.fill(0);
     lib.g_object_unref(connection);
     return raced;
   }
+  const session: Session = {
+    connection,
+    ...opened,
+    paths: new Map(),
+    itemsCreated: 0,
+    collectionsChanged: 0,
+    defaultUnlockedAt: -1,
+    subscriptions: [],
+    users: 0,
+    retired: false,
+  };
+  sessions.set(key, session);
+  return session;
+}
+
+/**
+ * Subscribes the session to `ItemCreated` and the collection signals, once,
+ * before the first search whose answer a later call trusts (a save, a delete,
+ * a miss). A load of a stored entry needs none, so a process that only reads
+ * never registers the callback (about 1 ms of a cold start). koffi only (see
+ * the module notes).
+ */
+export function watch(lib: Gio, session: Session): void {
+  if (session.subscriptions.length > 0 || lib.ffi.name !== "koffi" || session.retired) return;
   // A subscription's callback runs on the thread-default main context of the subscribing
   // thread: made ours here (flows run on the JS thread; only their C calls go elsewhere), so
   // only drainSignals() dispatches it.
   const watchId = nextWatchId++;
   const subscribe = (interfaceName: string, member: string | null, path: string | null): number =>
     lib.g_dbus_connection_signal_subscribe(
-      connection, owner, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
+      session.connection, SECRETS_BUS_NAME, interfaceName, member, path, null, G_DBUS_SIGNAL_FLAGS_NONE,
       signalCallback(lib).pointer, lib.ffi.fromAddress(watchId), null,
     );
-  let subscriptions: number[] = [];
-  if (lib.ffi.name === "koffi") {
-    const own = signalContext(lib);
-    lib.g_main_context_push_thread_default(own);
-    try {
-      subscriptions = [subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH)];
-    } finally {
-      lib.g_main_context_pop_thread_default(own);
-    }
+  const own = signalContext(lib);
+  lib.g_main_context_push_thread_default(own);
+  try {
+    session.subscriptions.push(subscribe(COLLECTION_INTERFACE, "ItemCreated", null), subscribe(SERVICE_INTERFACE, null, SECRETS_PATH));
+  } finally {
+    lib.g_main_context_pop_thread_default(own);
   }
-  const session: Session = {
-    connection,
-    service,
-    owner,
-    paths: new Map(),
-    itemsCreated: 0,
-    collectionsChanged: 0,
-    defaultUnlockedAt: -1,
-    subscriptions,
-    users: 0,
-    retired: false,
-  };
   watched.set(watchId, session);
-  sessions.set(key, session);
-  return session;
 }

@@ -216,7 +216,7 @@ export function itemLabel(path: string, env: NodeJS.ProcessEnv = process.env): s
 /** One answer of `test/fixtures/linux-keyring-child.ts`. */
 export interface ChildAnswer {
   ok?: unknown;
-  error?: { name: string; kind?: string; code?: string | number | null; message: string };
+  error?: { name: string; kind?: string; reason?: string; code?: string | number | null; message: string };
   elapsedMs: number;
   ticks: number;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { nodeFs } from "../contract/_node-builtins.ts";
+import { readBytes } from "../storage/_fs-steps.ts";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
@@ -122,6 +122,7 @@ function resolveCommon(
     modeSource = "flag";
   } else {
     const configured = readConfiguredMode(home);
+    if (configured.problem !== undefined) notes.push(configured.problem);
     if (configured.value !== undefined && isMode(configured.value)) {
       mode = configured.value;
       modeSource = "config";
@@ -159,18 +160,29 @@ function isMode(value: string): value is AuthCredentialsStoreMode {
   return (AUTH_CREDENTIALS_STORE_MODES as readonly string[]).includes(value);
 }
 
+// config.toml holds a few settings; 1 MiB is far more than any real one.
+const CONFIG_CAP = 1024 * 1024;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Reads Codex's `cli_auth_credentials_store` from `<home>/config.toml`: a
  * top-level `key = "value"` line before the first table header. Anything
- * more exotic is ignored (the flag always wins).
+ * more exotic is ignored (the flag always wins). A config.toml that cannot be
+ * read (not a regular file, such as a FIFO or /dev/zero, larger than 1 MiB,
+ * not UTF-8, unreadable) is ignored with a `problem` to report: it is read
+ * non-blocking and capped, so it can neither hang a command nor fill memory.
  */
-export function readConfiguredMode(home: string): { value: string | undefined; path: string } {
+export function readConfiguredMode(home: string): { value: string | undefined; path: string; problem?: string } {
   const path = join(home, "config.toml");
   let text: string;
   try {
-    text = nodeFs().readFileSync(path, "utf8");
-  } catch {
-    return { value: undefined, path };
+    const bytes = readBytes(path, CONFIG_CAP).sync();
+    if (bytes === null) return { value: undefined, path };
+    text = utf8.decode(bytes);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = code === "EFBIG" ? "it is larger than 1 MiB" : code === "EFTYPE" ? "it is not a regular file" : code === "EISDIR" ? "it is a directory" : typeof code === "string" ? `it cannot be read (${code})` : "it is not valid UTF-8";
+    return { value: undefined, path, problem: `ignoring ${path}: ${why}` };
   }
   for (const line of text.split(/\r?\n/)) {
     if (/^\s*\[/.test(line)) break;

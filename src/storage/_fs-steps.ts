@@ -13,22 +13,34 @@ import type { Step } from "../contract/engine.ts";
 let cachedReadFlags: number | undefined;
 const readFlags = (): number => (cachedReadFlags ??= nodeFs().constants.O_RDONLY | (nodeFs().constants.O_NONBLOCK ?? 0));
 
+/**
+ * The most authkeep reads from any file: far above any real credential file
+ * (a few KiB; keyrings cap values at 2.5-64 KiB), far below what would hurt.
+ * A 200 MB auth.json once cost 600 MB of memory to refuse.
+ */
+export const MAX_READ_BYTES = 1024 * 1024;
+
 function notRegularFile(path: string, stats: Stats): Error {
   if (stats.isDirectory()) return Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
   return Object.assign(new Error(`${path} is not a regular file`), { code: "EFTYPE" });
 }
 
+function tooLarge(path: string, cap: number): Error {
+  return Object.assign(new Error(`${path} is larger than ${cap} bytes, more than any credentials file holds`), { code: "EFBIG" });
+}
+
 /**
- * Reads to the end of `fd`, sized from the `fstat` the caller already made
- * (`readFileSync(fd)` would stat again). The file may still grow, so read
- * until a read returns nothing.
+ * Reads to the end of `fd`, at most `cap` bytes: the size from `fstat` is
+ * only a hint (the file may grow, or be sparse), so read until a read returns
+ * nothing, and fail as soon as more than `cap` bytes arrive.
  */
-function readAllSync(fd: number, sizeHint: number): Uint8Array {
-  let buffer = new Uint8Array(sizeHint + 1);
+function readCappedSync(fd: number, sizeHint: number, cap: number, path: string): Uint8Array {
+  let buffer = new Uint8Array(Math.min(sizeHint, cap) + 1);
   let length = 0;
   for (;;) {
     if (length === buffer.length) {
-      const bigger = new Uint8Array(buffer.length * 2);
+      if (length > cap) throw tooLarge(path, cap);
+      const bigger = new Uint8Array(Math.min(buffer.length * 2, cap + 1));
       bigger.set(buffer);
       buffer = bigger;
     }
@@ -38,13 +50,46 @@ function readAllSync(fd: number, sizeHint: number): Uint8Array {
   }
 }
 
+async function readCapped(handle: fsp.FileHandle, sizeHint: number, cap: number, path: string): Promise<Uint8Array> {
+  let buffer = new Uint8Array(Math.min(sizeHint, cap) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > cap) throw tooLarge(path, cap);
+      const bigger = new Uint8Array(Math.min(buffer.length * 2, cap + 1));
+      bigger.set(buffer);
+      buffer = bigger;
+    }
+    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+    if (bytesRead === 0) return buffer.subarray(0, length);
+    length += bytesRead;
+  }
+}
+
 /**
- * Reads a whole file as bytes; `null` when it does not exist. Anything but a
- * regular file (a FIFO, a device such as /dev/zero, a socket) is refused with
- * code `EFTYPE` (a directory with `EISDIR`): reading one hung forever or until
- * memory ran out.
+ * Reads a whole file as bytes; `null` when it does not exist. Bounded in time
+ * and memory whatever is at `path`: it is opened non-blocking (a FIFO never
+ * waits for a writer), anything but a regular file (a FIFO, a device such as
+ * /dev/zero, a socket) is refused with code `EFTYPE` (a directory with
+ * `EISDIR`), and a file larger than `cap` with `EFBIG` after reading at most
+ * `cap + 1` bytes.
  */
-export function readBytes(path: string): Step<Uint8Array | null> {
+export function readBytes(path: string, cap: number = MAX_READ_BYTES): Step<Uint8Array | null> {
+  const read = readFileAndStats(path, cap);
+  return {
+    sync: () => read.sync()?.bytes ?? null,
+    async: async () => (await read.async())?.bytes ?? null,
+  };
+}
+
+/** A file's bytes and the `fstat` of the descriptor they were read from (so both describe the same file). */
+export interface FileRead {
+  bytes: Uint8Array;
+  stats: Stats;
+}
+
+/** {@linkcode readBytes}, also returning the file's `fstat` (mode, owner, links) for the caller's checks. */
+export function readFileAndStats(path: string, cap: number = MAX_READ_BYTES): Step<FileRead | null> {
   return {
     sync: () => {
       let fd: number;
@@ -57,7 +102,8 @@ export function readBytes(path: string): Step<Uint8Array | null> {
       try {
         const stats = nodeFs().fstatSync(fd);
         if (!stats.isFile()) throw notRegularFile(path, stats);
-        return readAllSync(fd, stats.size);
+        if (stats.size > cap) throw tooLarge(path, cap);
+        return { bytes: readCappedSync(fd, stats.size, cap, path), stats };
       } finally {
         nodeFs().closeSync(fd);
       }
@@ -73,7 +119,8 @@ export function readBytes(path: string): Step<Uint8Array | null> {
       try {
         const stats = await handle.stat();
         if (!stats.isFile()) throw notRegularFile(path, stats);
-        return await handle.readFile();
+        if (stats.size > cap) throw tooLarge(path, cap);
+        return { bytes: await readCapped(handle, stats.size, cap, path), stats };
       } finally {
         await handle.close();
       }

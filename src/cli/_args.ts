@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { readBytes } from "../storage/_fs-steps.ts";
+import { readBytes, statOrNull } from "../storage/_fs-steps.ts";
+import { AuthStorageError } from "../contract/errors.ts";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
@@ -146,6 +147,31 @@ function resolveCommon(
     timeoutMs = parsed;
   }
   return { home, mode, modeSource, json: values.json === true, debug: values.debug === true, timeoutMs, notes };
+}
+
+/**
+ * Fails clearly when the home exists but is not a usable directory (a file, a
+ * symlink loop, a path that cannot be searched), before a command that changes
+ * it takes its lock: otherwise the lock's own ENOTDIR or ELOOP was all the user saw.
+ *
+ * @throws {AuthStorageError} with the system code (`ENOTDIR`, `ELOOP`, `EACCES`, ...).
+ */
+export function requireHomeDirectory(home: string, operation: "save" | "delete"): void {
+  let problem: { code: string; why: string } | undefined;
+  try {
+    const stats = statOrNull(home).sync();
+    if (stats !== null && !stats.isDirectory()) problem = { code: "ENOTDIR", why: "is not a directory" };
+  } catch (error) {
+    const code = String((error as { code?: unknown }).code ?? "EIO");
+    problem = { code, why: code === "ELOOP" ? "is a symlink loop" : `cannot be reached (${code})` };
+  }
+  if (problem !== undefined) {
+    throw new AuthStorageError(`the credentials home ${home} ${problem.why}; pass --home or set CODEX_HOME to a directory`, {
+      operation,
+      path: home,
+      code: problem.code,
+    });
+  }
 }
 
 /** Validates a `--mode` (or `--to`) value. */

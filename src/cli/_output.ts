@@ -93,7 +93,7 @@ export function createOutput(options: OutputOptions): Output {
     document(value) {
       if (!json || documentPrinted) return;
       documentPrinted = true;
-      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      stdout.write(`${jsonForTerminal(value)}\n`);
     },
     // Messages may quote file contents or paths: never let them drive the terminal.
     warning(text) {
@@ -139,6 +139,18 @@ export function terminalSafe(text: string, keepNewlines = false): string {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
   });
+}
+
+// What JSON.stringify leaves raw but a terminal may still act on: DEL, C1 (0x9b is CSI), bidi and line separators.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify(value, null, 2)` with the characters JSON leaves raw but a
+ * terminal may act on written as `\uXXXX`: the same JSON value, safe to print
+ * (they can only occur inside strings, so the replacement never touches syntax).
+ */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A secret as the CLI shows it: the first four characters and `…` (just `…` when short). */

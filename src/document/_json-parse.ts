@@ -154,7 +154,8 @@ export function parseJson(text: string, options: ParseJsonOptions): unknown {
       return;
     }
     // defineProperty: a "__proto__" key stays data, as with JSON.parse, and never sets a prototype.
-    Object.defineProperty(container, top.key, { value, writable: true, enumerable: true, configurable: true });
+    if (top.key === "__proto__") Object.defineProperty(container, top.key, { value, writable: true, enumerable: true, configurable: true });
+    else container[top.key] = value;
     rememberNumber(container, top.key, raw);
   };
   // After `{` or `,` in an object: reads `"key":`, reporting repeats.

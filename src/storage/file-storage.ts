@@ -213,7 +213,8 @@ function* findKeptCopy(path: string, bytes: Uint8Array): Flow<string | undefined
   } catch {
     return undefined;
   }
-  for (const name of names.filter((entry) => entry.startsWith(prefix)).sort().reverse()) {
+  // The newest few: a directory stuffed with copies must not make every save read them all.
+  for (const name of names.filter((entry) => entry.startsWith(prefix)).sort().reverse().slice(0, 16)) {
     const candidate = nodePath().join(nodePath().dirname(path), name);
     try {
       const copy = yield* io(readBytes(candidate));

@@ -18,7 +18,7 @@ import type { AuthDotJson } from "../document/auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "../document/auth-json.ts";
 import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "../contract/errors.ts";
 import { type Flow, io, sleepStep } from "../contract/engine.ts";
-import { type FileRead, lstatOrNull, mkdirp, readBytes, readdir, readFileAndStats, realpath, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import { type FileRead, lstatOrNull, mkdirp, readBytes, readdir, readFileAndStats, realpath, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { ownerToKeep, writeFileAtomicFlow } from "./atomic-write.ts";
 import { warnIfFileIsExposed, warnIfHomeIsShared } from "./_strict-modes.ts";
 import type { StorageFlows } from "./_flow-storage.ts";

@@ -12,7 +12,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { AuthFormatError, createAuthStorage, parseAuthJson, serializeAuthJson } from "../src/index.ts";
+import { type AuthDotJson, AuthFormatError, createAuthStorage, parseAuthJson, serializeAuthJson, type TokenData } from "../src/index.ts";
+import { mergeRefreshed } from "../src/refresh/_auth-manager-snapshot.ts";
 import { fakeJwt, makeHome, removeHome, slowTestsOff } from "./support/hardening-env.ts";
 
 const ID_TOKEN = fakeJwt({ email: "fidelity@example.com" });
@@ -163,4 +164,13 @@ test("a file the real Codex CLI wrote comes back byte for byte through authkeep,
   } finally {
     removeHome(home);
   }
+});
+
+test("a refresh's merge (mergeRefreshed, what AuthManager saves) keeps the number texts of unknown fields", () => {
+  const current = parseAuthJson(`{"auth_mode": "chatgpt", "OPENAI_API_KEY": null, "tokens": ${tokens('"account_id": "acct", "t": 1.0')}, "last_refresh": "2025-01-01T00:00:00Z", "n": -0, "big": 12345678901234567890}`);
+  const { auth } = mergeRefreshed(current as AuthDotJson & { tokens: TokenData }, { access_token: "fake-access-2" }, Date.UTC(2026, 0, 1));
+  const text = serializeAuthJson(auth, { pretty: false });
+  assert.match(text, /"t":1\.0\}/);
+  assert.match(text, /"n":-0,"big":12345678901234567890\}$/);
+  assert.match(text, /"access_token":"fake-access-2"/);
 });

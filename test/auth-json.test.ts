@@ -34,10 +34,10 @@ test("parseAuthJson() then serializeAuthJson() reproduces a Codex-written file b
   assert.equal(serializeAuthJson(auth, { pretty: false }), JSON.stringify(JSON.parse(CODEX_FILE)));
 });
 
-test("parseAuthJson() keeps unknown fields and their order", () => {
+test("parseAuthJson() keeps unknown fields and their order; serializeAuthJson() writes them after the known fields", () => {
   const auth = parseAuthJson('{"zeta":1,"OPENAI_API_KEY":"k","alpha":{"b":2,"a":1}}');
   assert.deepEqual(Object.keys(auth), ["zeta", "OPENAI_API_KEY", "alpha"]);
-  assert.equal(serializeAuthJson(auth, { pretty: false }), '{"zeta":1,"OPENAI_API_KEY":"k","alpha":{"b":2,"a":1}}');
+  assert.equal(serializeAuthJson(auth, { pretty: false }), '{"OPENAI_API_KEY":"k","zeta":1,"alpha":{"b":2,"a":1}}');
 });
 
 test("serializeAuthJson() writes Codex's field order for objects the library builds", () => {

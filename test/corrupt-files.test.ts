@@ -21,7 +21,7 @@ const corruptions: [string, Uint8Array][] = [
   ["not an object", Buffer.from("[1, 2, 3]")],
   ["whitespace only", Buffer.from(" \n\t")],
   ["NUL bytes", Buffer.alloc(64)],
-  ["a number out of range", Buffer.from('{"OPENAI_API_KEY": null, "x": 1e400}')],
+  ["a known field given twice", Buffer.from('{"OPENAI_API_KEY": null, "OPENAI_API_KEY": null}')],
 ];
 
 function backups(home: string): string[] {
@@ -89,7 +89,7 @@ for (const [label, bytes] of corruptions) {
 test("an empty auth.json (what a truncating writer leaves) is replaced without a backup", () => {
   const home = makeHome();
   try {
-    writeFileSync(join(home, "auth.json"), "");
+    writeFileSync(join(home, "auth.json"), "", { mode: 0o600 });
     const warnings: string[] = [];
     const storage = createAuthStorage({ home, onWarning: (message) => warnings.push(message) });
     assert.throws(() => storage.loadSync(), AuthFormatError);
@@ -184,7 +184,7 @@ test("a corrupt keyring value: keyring mode throws AuthFormatError, auto mode wa
     const strict = createAuthStorage({ home, mode: "keyring", keyring });
     await assert.rejects(strict.load(), AuthFormatError);
     assert.throws(() => strict.loadSync(), AuthFormatError);
-    writeFileSync(join(home, "auth.json"), JSON.stringify(fakeAuth("file-copy")));
+    writeFileSync(join(home, "auth.json"), JSON.stringify(fakeAuth("file-copy")), { mode: 0o600 });
     const warnings: string[] = [];
     const auto = createAuthStorage({ home, mode: "auto", keyring, onWarning: (message) => warnings.push(message) });
     assert.equal((await auto.load())?.marker, "file-copy");

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { nodeFs } from "../contract/_node-builtins.ts";
+import { readBytes, statOrNull } from "../storage/_fs-steps.ts";
+import { AuthStorageError } from "../contract/errors.ts";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
@@ -122,6 +123,7 @@ function resolveCommon(
     modeSource = "flag";
   } else {
     const configured = readConfiguredMode(home);
+    if (configured.problem !== undefined) notes.push(configured.problem);
     if (configured.value !== undefined && isMode(configured.value)) {
       mode = configured.value;
       modeSource = "config";
@@ -147,6 +149,31 @@ function resolveCommon(
   return { home, mode, modeSource, json: values.json === true, debug: values.debug === true, timeoutMs, notes };
 }
 
+/**
+ * Fails clearly when the home exists but is not a usable directory (a file, a
+ * symlink loop, a path that cannot be searched), before a command that changes
+ * it takes its lock: otherwise the lock's own ENOTDIR or ELOOP was all the user saw.
+ *
+ * @throws {AuthStorageError} with the system code (`ENOTDIR`, `ELOOP`, `EACCES`, ...).
+ */
+export function requireHomeDirectory(home: string, operation: "save" | "delete"): void {
+  let problem: { code: string; why: string } | undefined;
+  try {
+    const stats = statOrNull(home).sync();
+    if (stats !== null && !stats.isDirectory()) problem = { code: "ENOTDIR", why: "is not a directory" };
+  } catch (error) {
+    const code = String((error as { code?: unknown }).code ?? "EIO");
+    problem = { code, why: code === "ELOOP" ? "is a symlink loop" : `cannot be reached (${code})` };
+  }
+  if (problem !== undefined) {
+    throw new AuthStorageError(`the credentials home ${home} ${problem.why}; pass --home or set CODEX_HOME to a directory`, {
+      operation,
+      path: home,
+      code: problem.code,
+    });
+  }
+}
+
 /** Validates a `--mode` (or `--to`) value. */
 export function checkMode(value: string, command: string, flag = "--mode"): AuthCredentialsStoreMode {
   if (!isMode(value)) {
@@ -159,18 +186,29 @@ function isMode(value: string): value is AuthCredentialsStoreMode {
   return (AUTH_CREDENTIALS_STORE_MODES as readonly string[]).includes(value);
 }
 
+// config.toml holds a few settings; 1 MiB is far more than any real one.
+const CONFIG_CAP = 1024 * 1024;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Reads Codex's `cli_auth_credentials_store` from `<home>/config.toml`: a
  * top-level `key = "value"` line before the first table header. Anything
- * more exotic is ignored (the flag always wins).
+ * more exotic is ignored (the flag always wins). A config.toml that cannot be
+ * read (not a regular file, such as a FIFO or /dev/zero, larger than 1 MiB,
+ * not UTF-8, unreadable) is ignored with a `problem` to report: it is read
+ * non-blocking and capped, so it can neither hang a command nor fill memory.
  */
-export function readConfiguredMode(home: string): { value: string | undefined; path: string } {
+export function readConfiguredMode(home: string): { value: string | undefined; path: string; problem?: string } {
   const path = join(home, "config.toml");
   let text: string;
   try {
-    text = nodeFs().readFileSync(path, "utf8");
-  } catch {
-    return { value: undefined, path };
+    const bytes = readBytes(path, CONFIG_CAP).sync();
+    if (bytes === null) return { value: undefined, path };
+    text = utf8.decode(bytes);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = code === "EFBIG" ? "it is larger than 1 MiB" : code === "EFTYPE" ? "it is not a regular file" : code === "EISDIR" ? "it is a directory" : typeof code === "string" ? `it cannot be read (${code})` : "it is not valid UTF-8";
+    return { value: undefined, path, problem: `ignoring ${path}: ${why}` };
   }
   for (const line of text.split(/\r?\n/)) {
     if (/^\s*\[/.test(line)) break;

@@ -34,6 +34,8 @@ export interface Output {
   line(text?: string): void;
   /** Prints the JSON document (JSON mode only). */
   document(value: unknown): void;
+  /** Whether {@linkcode Output.document} has printed: `--json` prints exactly one document, failures included. */
+  readonly documentPrinted: boolean;
   /** A warning on stderr (`authkeep: warning: …`), in both modes. */
   warning(text: string): void;
   /** A note on stderr (`authkeep: …`), in both modes. */
@@ -77,24 +79,31 @@ export function createOutput(options: OutputOptions): Output {
   const errColor = palette(colorEnabled(stderr, env));
   // The spinner redraws the line with control sequences: only on a terminal, and not with NO_COLOR either.
   const showProgress = !json && colorEnabled(stderr, env);
+  let documentPrinted = false;
   return {
     json,
     color,
     errColor,
+    get documentPrinted() {
+      return documentPrinted;
+    },
     line(text = "") {
       if (!json) stdout.write(`${text}\n`);
     },
     document(value) {
-      if (json) stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      if (!json || documentPrinted) return;
+      documentPrinted = true;
+      stdout.write(`${jsonForTerminal(value)}\n`);
     },
+    // Messages may quote file contents or paths: never let them drive the terminal.
     warning(text) {
-      stderr.write(`${errColor.warn("authkeep: warning:")} ${text}\n`);
+      stderr.write(`${errColor.warn("authkeep: warning:")} ${terminalSafe(text, true)}\n`);
     },
     note(text) {
-      stderr.write(`authkeep: ${text}\n`);
+      stderr.write(`authkeep: ${terminalSafe(text, true)}\n`);
     },
     error(text) {
-      stderr.write(`${errColor.bad("authkeep: error:")} ${text}\n`);
+      stderr.write(`${errColor.bad("authkeep: error:")} ${terminalSafe(text, true)}\n`);
     },
     progress(label) {
       if (!showProgress) return () => {};
@@ -109,6 +118,39 @@ export function createOutput(options: OutputOptions): Output {
       };
     },
   };
+}
+
+// C0 controls (ESC, BEL, CR, ... but not TAB), DEL, C1 controls, and the invisible
+// characters that reorder or hide text (bidi overrides and isolates, line/paragraph separators).
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from outside (token claims, file names, error messages) as it may be
+ * shown on a terminal: each control character is written as a visible
+ * `\x1b` / `\u202e` escape, so an email claim cannot clear the screen, ring
+ * the bell, move the cursor or fake a line (`keepNewlines` for our own
+ * multi-line messages). JSON output needs none of this:
+ * JSON.stringify already escapes C0 controls, and a JSON reader sees text.
+ */
+export function terminalSafe(text: string, keepNewlines = false): string {
+  return text.replace(UNSAFE, (c) => {
+    if (keepNewlines && c === "\n") return c;
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+// What JSON.stringify leaves raw but a terminal may still act on: DEL, C1 (0x9b is CSI), bidi and line separators.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify(value, null, 2)` with the characters JSON leaves raw but a
+ * terminal may act on written as `\uXXXX`: the same JSON value, safe to print
+ * (they can only occur inside strings, so the replacement never touches syntax).
+ */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A secret as the CLI shows it: the first four characters and `…` (just `…` when short). */

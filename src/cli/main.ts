@@ -9,8 +9,10 @@
  * `--help`.
  *
  * Output: human text on stdout, coloured only on a TTY and never with
- * `NO_COLOR`; progress only on a stderr TTY; with `--json` one JSON document
- * on stdout. Warnings and errors go to stderr, without a stack trace unless
+ * `NO_COLOR`; progress only on a stderr TTY; with `--json` exactly one JSON
+ * document on stdout on every path: a command's report, `{ "help": … }`,
+ * `{ "version": … }`, or `{ "command", "ok": false, "exitCode", "error": { "name", "message", … } }`
+ * for a usage error or a failure. Warnings and errors go to stderr, without a stack trace unless
  * `--debug`. Secrets are only ever shown redacted.
  *
  * Exit statuses:
@@ -28,7 +30,7 @@
  */
 import { nodeFs } from "../contract/_node-builtins.ts";
 import { fileURLToPath } from "node:url";
-import { type CommonOptions, parseCommand, UsageError } from "./_args.ts";
+import { type CommonOptions, parseCommand, requireHomeDirectory, UsageError } from "./_args.ts";
 import { EXIT, EXIT_STATUS_HELP, type ExitCode } from "./_exit.ts";
 import { createOutput, type Output } from "./_output.ts";
 import { packageInfo } from "./_package.ts";
@@ -37,6 +39,7 @@ import { LOGOUT_HELP, runLogout } from "./logout.ts";
 import { MIGRATE_HELP, runMigrate } from "./migrate.ts";
 import { runStatus, STATUS_HELP } from "./status.ts";
 import { KeyringError } from "../contract/keyring-error.ts";
+import { errorInfo } from "./_stores.ts";
 
 /** The help text of `authkeep --help`. */
 export const MAIN_HELP = `authkeep: where a command-line tool's login credentials are, and whether the keyring works here.
@@ -87,16 +90,17 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       process.stderr.write(`${MAIN_HELP}\n`);
       return EXIT.usage;
     }
-    if (command === "--help" || command === "-h") return help(MAIN_HELP);
-    if (command === "help") return help(rest[0] === undefined ? MAIN_HELP : helpFor(rest[0]));
+    if (command === "--help" || command === "-h") return help(out, MAIN_HELP);
+    if (command === "help") return help(out, rest[0] === undefined ? MAIN_HELP : helpFor(rest[0]), rest[0]);
     if (command === "--version" || command === "-v") {
-      process.stdout.write(`${packageInfo().version}\n`);
+      if (json) out.document({ version: packageInfo().version });
+      else process.stdout.write(`${packageInfo().version}\n`);
       return EXIT.ok;
     }
     if (command.startsWith("-")) throw new UsageError(`expected a command before ${JSON.stringify(command)}`);
     return await runCommand(command, rest, out);
   } catch (error) {
-    return reportError(error, out, debug);
+    return reportError(error, out, debug, command !== undefined && COMMAND_HELP[command] !== undefined ? command : undefined);
   }
 }
 
@@ -104,27 +108,29 @@ async function runCommand(command: string, argv: readonly string[], out: Output)
   switch (command) {
     case "status": {
       const parsed = parseCommand(command, argv);
-      if (parsed.help) return help(STATUS_HELP);
+      if (parsed.help) return help(out, STATUS_HELP, command);
       return await runStatus(notes(parsed.common!, out), out);
     }
     case "doctor": {
       const parsed = parseCommand(command, argv);
-      if (parsed.help) return help(DOCTOR_HELP);
+      if (parsed.help) return help(out, DOCTOR_HELP, command);
       return await runDoctor(notes(parsed.common!, out), out);
     }
     case "migrate": {
       const parsed = parseCommand(command, argv, { to: { type: "string" }, force: { type: "boolean" } });
-      if (parsed.help) return help(MIGRATE_HELP);
+      if (parsed.help) return help(out, MIGRATE_HELP, command);
       const to = parsed.values.to;
       if (to === undefined) throw new UsageError("migrate needs --to keyring or --to file", command);
       if (to !== "keyring" && to !== "file") {
         throw new UsageError(`--to must be keyring or file, not ${JSON.stringify(to)}`, command);
       }
+      requireHomeDirectory(parsed.common!.home, "save");
       return await runMigrate(notes(parsed.common!, out), out, to, parsed.values.force === true);
     }
     case "logout": {
       const parsed = parseCommand(command, argv);
-      if (parsed.help) return help(LOGOUT_HELP);
+      if (parsed.help) return help(out, LOGOUT_HELP, command);
+      requireHomeDirectory(parsed.common!.home, "delete");
       return await runLogout(notes(parsed.common!, out), out);
     }
     default:
@@ -143,16 +149,20 @@ function helpFor(command: string): string {
   return text;
 }
 
-function help(text: string): ExitCode {
-  process.stdout.write(`${text}\n`);
+function help(out: Output, text: string, command?: string): ExitCode {
+  if (out.json) out.document({ command: command ?? null, help: text });
+  else process.stdout.write(`${text}\n`);
   return EXIT.ok;
 }
 
-function reportError(error: unknown, out: Output, debug: boolean): ExitCode {
+function reportError(error: unknown, out: Output, debug: boolean, command: string | undefined): ExitCode {
+  const code = exitCodeOf(error);
+  // `--json` promises one document on stdout: a failure before the command printed its report is one too.
+  if (out.json && !out.documentPrinted) out.document({ command: command ?? null, ok: false, exitCode: code, error: errorInfo(error) });
   if (error instanceof UsageError) {
     out.error(error.message);
     process.stderr.write(`Run \`authkeep ${error.command === undefined ? "" : `${error.command} `}--help\` for usage.\n`);
-    return EXIT.usage;
+    return code;
   }
   const message = error instanceof Error ? error.message : String(error);
   out.error(message);
@@ -166,6 +176,11 @@ function reportError(error: unknown, out: Output, debug: boolean): ExitCode {
   } else {
     process.stderr.write("(run with --debug for a stack trace)\n");
   }
+  return code;
+}
+
+function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof UsageError) return EXIT.usage;
   if (error instanceof KeyringError && (error.kind === "unavailable" || error.kind === "locked")) return EXIT.unavailable;
   return EXIT.failure;
 }

@@ -9,7 +9,8 @@ import type { AuthCredentialsStoreMode, AuthDotJson } from "../document/auth-typ
 import { parseIdToken } from "../document/id-token.ts";
 import type { CommonOptions } from "./_args.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
-import { columns, type Output, relativeTime, showSecret } from "./_output.ts";
+import { type Output, showSecret } from "./_output.ts";
+import { printReport } from "./_status-text.ts";
 import { type CopyState, type ErrorInfo, openStores, readFileCopy, readKeyringCopy, sameCredentials, type Stores } from "./_stores.ts";
 import { diagnoseKeyringError, environmentFacts, type KeyringProblemId } from "./_diagnose.ts";
 
@@ -227,87 +228,4 @@ function exitCodeFor(mode: AuthCredentialsStoreMode, file: CopyState, keyring: C
     default:
       return EXIT.failure;
   }
-}
-
-function printReport(out: Output, report: StatusReport, common: CommonOptions): void {
-  const c = out.color;
-  const source = { flag: "--mode", config: "config.toml", default: "default" }[common.modeSource];
-  out.line(`${c.bold("home")}  ${report.home}`);
-  out.line(`${c.bold("mode")}  ${report.mode} ${c.dim(`(${source})`)}`);
-  out.line();
-  const f = report.stores.file;
-  const k = report.stores.keyring;
-  out.line(c.bold("Where"));
-  for (const line of columns([
-    ["file", stateText(out, f.state, report.active === "file"), f.path, detailText(f)],
-    ["keyring", stateText(out, k.state, report.active === "keyring"), `${k.backend}: "${k.service}" / ${k.account}`, detailText(k)],
-  ])) out.line(line);
-  out.line();
-  const summary = report.credentials;
-  if (summary === null) {
-    out.line(notLoggedInText(report));
-    return;
-  }
-  out.line(c.bold(`Credentials ${c.dim(`(${report.active} copy)`)}`));
-  const rows: string[][] = [["auth mode", summary.authMode ?? "unknown"]];
-  if (summary.accountId !== null) rows.push(["account", summary.accountId]);
-  if (summary.email !== null) rows.push(["email", summary.email]);
-  if (summary.plan !== null) rows.push(["plan", summary.plan]);
-  if (summary.accessToken !== null) {
-    let expiry = "expiry unknown";
-    if (summary.accessTokenExpiresAt !== null) {
-      const at = new Date(summary.accessTokenExpiresAt);
-      const when = `${summary.accessTokenExpired ? "expired" : "expires"} ${summary.accessTokenExpiresAt} (${relativeTime(at)})`;
-      expiry = summary.accessTokenExpired ? c.warn(when) : when;
-    }
-    rows.push(["access token", `${summary.accessToken}  ${expiry}`]);
-  }
-  if (summary.refreshToken !== null) rows.push(["refresh token", summary.refreshToken]);
-  if (summary.idToken !== null) rows.push(["id token", summary.idToken]);
-  rows.push(["API key", summary.apiKey ?? "none"]);
-  if (summary.lastRefresh !== null) {
-    const at = new Date(summary.lastRefresh);
-    rows.push(["last refresh", Number.isNaN(at.getTime()) ? summary.lastRefresh : `${summary.lastRefresh} (${relativeTime(at)})`]);
-  }
-  for (const line of columns(rows)) out.line(line);
-  for (const note of summary.notes) out.line(c.dim(`  note: ${note}`));
-}
-
-function notLoggedInText(report: StatusReport): string {
-  const { file, keyring } = report.stores;
-  if (report.mode === "ephemeral") return "Mode ephemeral keeps credentials only in the memory of the process that saved them.";
-  if (report.location === "neither") return "Not logged in: no credentials are stored for this home.";
-  const primary = report.mode === "keyring" ? keyring : file;
-  const other = report.mode === "keyring" ? file : keyring;
-  if (report.mode === "auto" && keyring.state !== "present" && keyring.state !== "absent" && file.state === "absent") {
-    return "Not logged in for mode auto: no auth.json, and the keyring could not be checked.";
-  }
-  if (primary.state === "absent") {
-    const name = report.mode === "keyring" ? "the keyring" : "auth.json";
-    return other.state === "present"
-      ? `Not logged in for mode ${report.mode}: nothing in ${name} (the credentials are elsewhere; see the warning below).`
-      : `Not logged in for mode ${report.mode}: nothing in ${name}${other.state === "absent" ? "" : `, and the ${report.mode === "keyring" ? "file" : "keyring"} could not be checked`}.`;
-  }
-  return `The credentials for mode ${report.mode} cannot be read (${primary.state}).`;
-}
-
-function stateText(out: Output, state: CopyState["state"], active: boolean): string {
-  const c = out.color;
-  switch (state) {
-    case "present":
-      return active ? c.ok("present (in use)") : c.ok("present");
-    case "absent":
-      return c.dim("absent");
-    case "unavailable":
-    case "locked":
-      return c.warn(state);
-    default:
-      return c.bad(state);
-  }
-}
-
-function detailText(store: StoreReport): string {
-  if (store.state === "present") return store.credentials?.lastRefresh ? `last_refresh ${store.credentials.lastRefresh}` : "";
-  if (store.problem) return `${store.problem.summary} (\`authkeep doctor\` shows the fix)`;
-  return store.error?.message ?? "";
 }

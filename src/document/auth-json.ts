@@ -6,7 +6,8 @@
  */
 import type { AuthDotJson, TokenData } from "./auth-types.ts";
 import { AuthFormatError } from "../contract/errors.ts";
-import { findJsonSyntaxProblem, lineAndColumn } from "./_json-syntax.ts";
+import { copyRawNumbers, JsonSyntaxProblem, lineAndColumn, parseJson, rawNumberText } from "./_json-parse.ts";
+import { writeJson } from "./_json-write.ts";
 
 /** Options for {@linkcode serializeAuthJson}. */
 export interface SerializeAuthJsonOptions {
@@ -44,24 +45,37 @@ export function parseAuthJson(text: string): AuthDotJson {
   const source = text.startsWith(BOM) ? text.slice(1) : text;
   let value: unknown;
   try {
-    value = JSON.parse(source);
-  } catch {
-    // The engine's message may quote the input, so only our own position report is used.
-    const problem = findJsonSyntaxProblem(source);
-    const { line, column } = lineAndColumn(source, problem?.offset ?? 0);
-    throw new AuthFormatError(
-      `the auth document is not valid JSON: ${problem?.reason ?? "invalid JSON"} at line ${line}, column ${column}`,
-      { line, column },
-    );
+    value = parseJson(source, { maxDepth: MAX_DEPTH, onDuplicate: rejectDuplicateField });
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxProblem)) throw error;
+    const { line, column } = lineAndColumn(source, error.offset);
+    const field = error.reason.startsWith(DUPLICATE) ? error.reason.slice(DUPLICATE.length) : undefined;
+    const what = field !== undefined ? "has a" : error.reason.startsWith("nested deeper") ? "is" : "is not valid JSON:";
+    throw new AuthFormatError(`the auth document ${what} ${error.reason} at line ${line}, column ${column}`, { field, line, column });
   }
   return normalizeAuth(value);
 }
 
+// Codex's structs: serde_json rejects a known field given twice ("duplicate field"), and ignores unknown ones.
+const TOP_FIELDS = ["auth_mode", "OPENAI_API_KEY", "tokens", "last_refresh"];
+const TOKEN_FIELDS = ["id_token", "access_token", "refresh_token", "account_id"];
+
+const DUPLICATE = "duplicate field ";
+
+function rejectDuplicateField(path: readonly string[], key: string, offset: number): void {
+  const known = path.length === 0 ? TOP_FIELDS : path.length === 1 && path[0] === "tokens" ? TOKEN_FIELDS : [];
+  if (!known.includes(key)) return; // an unknown repeated key: the last one wins, as in JSON.parse
+  throw new JsonSyntaxProblem(offset, `${DUPLICATE}${[...path, key].join(".")}`);
+}
+
 /**
- * Serializes credentials the way Codex does. Key order is the object's own, so
- * a parsed document (unknown fields included) is written back byte for byte;
- * `OPENAI_API_KEY` and `tokens.account_id` are always written (as `null` when
- * empty); other absent optional fields are omitted.
+ * Serializes credentials the way Codex does: the known fields in Codex's order
+ * (`auth_mode`, `OPENAI_API_KEY`, `tokens` with `id_token`, `access_token`,
+ * `refresh_token`, `account_id`, then `last_refresh`) whatever the object's
+ * order, and unknown fields after them in their own order, numbers in the
+ * exact text they were parsed from. A Codex-written document comes out byte
+ * for byte as Codex writes it. `OPENAI_API_KEY` and `tokens.account_id` are
+ * always written (as `null` when empty); other absent optional fields are omitted.
  *
  * @param auth The credentials.
  * @param options `pretty: false` for the compact keyring form.
@@ -74,10 +88,22 @@ export function parseAuthJson(text: string): AuthDotJson {
  *
  * console.log(serializeAuthJson({ OPENAI_API_KEY: null }, { pretty: false })); // {"OPENAI_API_KEY":null}
  * ```
+ * @example Codex's field order, unknown fields after
+ * ```ts
+ * import { serializeAuthJson } from "authkeep";
+ *
+ * const text = serializeAuthJson({ extra: 1, OPENAI_API_KEY: "sk-example", auth_mode: "apikey" }, { pretty: false });
+ * console.log(text); // {"auth_mode":"apikey","OPENAI_API_KEY":"sk-example","extra":1}
+ * ```
  */
 export function serializeAuthJson(auth: AuthDotJson, options: SerializeAuthJsonOptions = {}): string {
-  const normalized = normalizeAuth(auth);
-  return options.pretty === false ? JSON.stringify(normalized) : JSON.stringify(normalized, null, 2);
+  return writeJson(normalizeAuth(auth), options.pretty !== false, codexOrder);
+}
+
+function codexOrder(path: readonly string[], keys: string[]): string[] {
+  const known = path.length === 0 ? TOP_FIELDS : path.length === 1 && path[0] === "tokens" ? TOKEN_FIELDS : undefined;
+  if (known === undefined) return keys;
+  return [...known.filter((key) => keys.includes(key)), ...keys.filter((key) => !known.includes(key))];
 }
 
 /**
@@ -110,9 +136,11 @@ function normalizeAuth(value: unknown): AuthDotJson {
     }
     nullableString(tokens, "account_id", "tokens.account_id");
     if (tokens.account_id === undefined) {
+      const original = tokens;
       tokens = Object.hasOwn(tokens, "account_id")
         ? replaceValue(tokens, "account_id", null)
         : insertAfter(tokens, "refresh_token", "account_id", null);
+      copyRawNumbers(original, tokens as object);
     }
   }
   let result: Record<string, unknown> = value;
@@ -123,6 +151,7 @@ function normalizeAuth(value: unknown): AuthDotJson {
       : insertAfter(result, value.auth_mode === undefined ? undefined : "auth_mode", "OPENAI_API_KEY", null);
   }
   if (tokens !== value.tokens) result = replaceValue(result, "tokens", tokens);
+  copyRawNumbers(value, result);
   return result as AuthDotJson;
 }
 
@@ -140,12 +169,14 @@ const MAX_DEPTH = 128;
  * nesting cannot overflow the stack; messages name kinds, never values.
  */
 function requireJsonData(root: unknown): void {
-  const pending: [unknown, number][] = [[root, 1]];
+  const pending: [unknown, number, object | undefined, string][] = [[root, 1, undefined, ""]];
   while (pending.length > 0) {
-    const [value, depth] = pending.pop()!;
+    const [value, depth, container, key] = pending.pop()!;
     if (value === null || typeof value === "string" || typeof value === "boolean") continue;
     if (typeof value === "number") {
-      if (Number.isFinite(value)) continue;
+      // `1e400` read from a file is Infinity here but is written back as its text, which Codex ignores unharmed.
+      const kept = container === undefined ? undefined : rawNumberText(container, key);
+      if (Number.isFinite(value) || (kept !== undefined && Object.is(Number(kept), value))) continue;
       throw new AuthFormatError("the auth document contains a number outside the range JSON can hold");
     }
     if (typeof value !== "object") {
@@ -157,7 +188,7 @@ function requireJsonData(root: unknown): void {
         if (!(i in value) || value[i] === undefined) {
           throw new AuthFormatError("the auth document contains an array with a missing or undefined element");
         }
-        pending.push([value[i], depth + 1]);
+        pending.push([value[i], depth + 1, value, String(i)]);
       }
       continue;
     }
@@ -165,7 +196,7 @@ function requireJsonData(root: unknown): void {
     if (prototype !== Object.prototype && prototype !== null) {
       throw new AuthFormatError("the auth document contains an object that is not plain JSON data (a Date, Map, class instance, ...)");
     }
-    for (const inner of Object.values(value)) if (inner !== undefined) pending.push([inner, depth + 1]);
+    for (const [name, inner] of Object.entries(value)) if (inner !== undefined) pending.push([inner, depth + 1, value, name]);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { AuthDotJson, TokenData } from "../document/auth-types.ts";
 import { parseIdToken } from "../document/id-token.ts";
+import { copyRawNumbers } from "../document/_json-parse.ts";
 import type { RefreshedTokens } from "./token-refresher.ts";
 
 /** Codex's `TOKEN_REFRESH_INTERVAL`: refresh when there is no `exp` and the last refresh is older. */
@@ -83,6 +84,8 @@ export function mergeRefreshed(
   nowMs: number,
 ): { auth: AuthDotJson; droppedIdToken: boolean } {
   const tokens: TokenData = { ...current.tokens };
+  // The copies keep the exact number texts of unknown fields (`1.0`, `-0`), as a load and save does.
+  copyRawNumbers(current.tokens, tokens);
   let droppedIdToken = false;
   if (refreshed.id_token !== undefined) {
     try {
@@ -94,7 +97,9 @@ export function mergeRefreshed(
   }
   if (refreshed.access_token !== undefined) tokens.access_token = refreshed.access_token;
   if (refreshed.refresh_token !== undefined) tokens.refresh_token = refreshed.refresh_token;
-  return { auth: { ...current, tokens, last_refresh: new Date(nowMs).toISOString() }, droppedIdToken };
+  const auth: AuthDotJson = { ...current, tokens, last_refresh: new Date(nowMs).toISOString() };
+  copyRawNumbers(current, auth);
+  return { auth, droppedIdToken };
 }
 
 function canonical(value: unknown): string {

@@ -9,77 +9,8 @@ import type { Stats } from "node:fs";
 import { nodeFs, fsPromises, nodePath } from "../contract/_node-builtins.ts";
 import type { Step } from "../contract/engine.ts";
 
-// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-let cachedReadFlags: number | undefined;
-const readFlags = (): number => (cachedReadFlags ??= nodeFs().constants.O_RDONLY | (nodeFs().constants.O_NONBLOCK ?? 0));
-
-function notRegularFile(path: string, stats: Stats): Error {
-  if (stats.isDirectory()) return Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
-  return Object.assign(new Error(`${path} is not a regular file`), { code: "EFTYPE" });
-}
-
-/**
- * Reads to the end of `fd`, sized from the `fstat` the caller already made
- * (`readFileSync(fd)` would stat again). The file may still grow, so read
- * until a read returns nothing.
- */
-function readAllSync(fd: number, sizeHint: number): Uint8Array {
-  let buffer = new Uint8Array(sizeHint + 1);
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      const bigger = new Uint8Array(buffer.length * 2);
-      bigger.set(buffer);
-      buffer = bigger;
-    }
-    const count = nodeFs().readSync(fd, buffer, length, buffer.length - length, null);
-    if (count === 0) return buffer.subarray(0, length);
-    length += count;
-  }
-}
-
-/**
- * Reads a whole file as bytes; `null` when it does not exist. Anything but a
- * regular file (a FIFO, a device such as /dev/zero, a socket) is refused with
- * code `EFTYPE` (a directory with `EISDIR`): reading one hung forever or until
- * memory ran out.
- */
-export function readBytes(path: string): Step<Uint8Array | null> {
-  return {
-    sync: () => {
-      let fd: number;
-      try {
-        fd = nodeFs().openSync(path, readFlags());
-      } catch (error) {
-        if ((error as { code?: unknown }).code === "ENOENT") return null;
-        throw error;
-      }
-      try {
-        const stats = nodeFs().fstatSync(fd);
-        if (!stats.isFile()) throw notRegularFile(path, stats);
-        return readAllSync(fd, stats.size);
-      } finally {
-        nodeFs().closeSync(fd);
-      }
-    },
-    async: async () => {
-      let handle: fsp.FileHandle;
-      try {
-        handle = await fsPromises().open(path, readFlags());
-      } catch (error) {
-        if ((error as { code?: unknown }).code === "ENOENT") return null;
-        throw error;
-      }
-      try {
-        const stats = await handle.stat();
-        if (!stats.isFile()) throw notRegularFile(path, stats);
-        return await handle.readFile();
-      } finally {
-        await handle.close();
-      }
-    },
-  };
-}
+// Reading lives in its own file (the bounded, non-blocking reader); re-exported for the storages.
+export { type FileRead, MAX_READ_BYTES, readBytes, readFileAndStats } from "./_read-file.ts";
 
 /** `lstat`, or `null` when nothing is there. */
 export function lstatOrNull(path: string): Step<Stats | null> {

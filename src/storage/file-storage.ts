@@ -4,8 +4,8 @@
  *
  * Policies (documented in the README):
  * - the home directory is created 0700 and the file is always 0600 after a save;
- *   a home that other users can write to (group or world write bit) gets a
- *   warning, once per process, on the first load or save;
+ *   a home or file that other users could have planted or can change, and a
+ *   file others can read, gets a warning (`_strict-modes.ts`);
  * - a symlinked `auth.json` is followed: saves atomically replace the link's
  *   target (the link stays), and delete removes the target and the link;
  * - a corrupt file is never silently lost: before a save replaces it (or a
@@ -18,8 +18,9 @@ import type { AuthDotJson } from "../document/auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "../document/auth-json.ts";
 import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "../contract/errors.ts";
 import { type Flow, io, sleepStep } from "../contract/engine.ts";
-import { lstatOrNull, mkdirp, readBytes, realpath, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import { type FileRead, lstatOrNull, mkdirp, readBytes, readdir, readFileAndStats, realpath, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { ownerToKeep, writeFileAtomicFlow } from "./atomic-write.ts";
+import { warnIfFileIsExposed, warnIfHomeIsShared } from "./_strict-modes.ts";
 import type { StorageFlows } from "./_flow-storage.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
 
@@ -61,15 +62,16 @@ export function* loadFileFlow(location: FileLocation, attempts = LOAD_ATTEMPTS):
     // Only a warning: the read below reports real problems.
   }
   for (let attempt = 1; ; attempt++) {
-    let bytes: Uint8Array | null;
+    let read: FileRead | null;
     try {
-      bytes = yield* io(readBytes(path));
+      read = yield* io(readFileAndStats(path));
     } catch (error) {
       throw storageError("load", path, error);
     }
-    if (bytes === null) return null;
+    if (read === null) return null;
+    if (attempt === 1) warnIfFileIsExposed(location, path, read.stats);
     try {
-      return decodeAuthFile(bytes, path);
+      return decodeAuthFile(read.bytes, path);
     } catch (error) {
       if (attempt >= attempts) throw error;
     }
@@ -179,6 +181,12 @@ function* keepCorruptPredecessor(location: FileLocation, path: string, target: s
   } catch {
     // Not readable: keep it before we replace it.
   }
+  // A save that failed after keeping the copy (a full disk) must not pile up copies when retried.
+  const kept = yield* findKeptCopy(path, existing);
+  if (kept !== undefined) {
+    location.warn(`${path} did not contain valid credentials; its old contents are already kept in ${kept}`);
+    return;
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   for (let suffix = 0; ; suffix++) {
     const backup = `${path}.corrupt-${stamp}${suffix === 0 ? "" : `-${suffix}`}`;
@@ -187,6 +195,8 @@ function* keepCorruptPredecessor(location: FileLocation, path: string, target: s
       yield* io(writeNewFileDurably(backup, existing, 0o600, yield* ownerToKeep(target)));
     } catch (error) {
       if (errorCode(error) === "EEXIST" && suffix < 100) continue;
+      // Created but not completely written (ENOSPC, EIO): a partial copy would pass for the old file.
+      if ((error as { syscall?: unknown }).syscall !== "open") yield* io(unlinkIfExists(backup));
       throw error;
     }
     location.warn(`${path} did not contain valid credentials; its old contents were kept in ${backup} before it was replaced`);
@@ -194,20 +204,26 @@ function* keepCorruptPredecessor(location: FileLocation, path: string, target: s
   }
 }
 
-const warnedHomes = new Set<string>();
-// Storages whose home was already checked: one stat per storage, not one per load.
-const checkedLocations = new WeakSet<FileLocation>();
-
-function* warnIfHomeIsShared(location: FileLocation): Flow<void> {
-  if (process.platform === "win32" || checkedLocations.has(location) || warnedHomes.has(location.home)) return;
-  const stats = yield* io(statOrNull(location.home));
-  if (stats !== null) checkedLocations.add(location);
-  // Group- or world-writable: another user could swap auth.json for their own file, or plant
-  // a symlink before our first save (the sticky bit does not stop that), so warn about both.
-  if (stats !== null && (stats.mode & 0o022) !== 0) {
-    warnedHomes.add(location.home);
-    location.warn(`${location.home} can be written by other users; run \`chmod 700 ${location.home}\``);
+/** The name of an existing `.corrupt-*` copy holding exactly `bytes`, if any. */
+function* findKeptCopy(path: string, bytes: Uint8Array): Flow<string | undefined> {
+  const prefix = `${nodePath().basename(path)}.corrupt-`;
+  let names: string[];
+  try {
+    names = yield* io(readdir(nodePath().dirname(path)));
+  } catch {
+    return undefined;
   }
+  // The newest few: a directory stuffed with copies must not make every save read them all.
+  for (const name of names.filter((entry) => entry.startsWith(prefix)).sort().reverse().slice(0, 16)) {
+    const candidate = nodePath().join(nodePath().dirname(path), name);
+    try {
+      const copy = yield* io(readBytes(candidate));
+      if (copy !== null && copy.length === bytes.length && copy.every((byte, i) => byte === bytes[i])) return candidate;
+    } catch {
+      // Not a copy we can compare (a FIFO, a directory, unreadable): not ours to reuse.
+    }
+  }
+  return undefined;
 }
 
 /** Wraps a system error from a storage operation. */

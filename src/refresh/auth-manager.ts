@@ -163,7 +163,11 @@ export class AuthManager {
   #permanent: { key: string; error: RefreshError } | null = null;
   #lastRefreshError: unknown = undefined;
 
-  /** @param options Storage, refresher, clock, window, lock and error reporting. */
+  /**
+   * Creates a manager (nothing is read until the first call).
+   *
+   * @param options Storage, refresher, clock, window, lock and error reporting.
+   */
   constructor(options: AuthManagerOptions) {
     this.#storage = options.storage;
     this.#refresher = options.refresher ?? new HttpTokenRefresher();

@@ -5,7 +5,7 @@
 #   bun, bun+koffi           bun test, with the bun:ffi provider, then AUTHKEEP_FFI=koffi
 #   deno, deno+koffi         deno test, with the Deno.dlopen provider, then AUTHKEEP_FFI=koffi
 #   package                  the packed tarball imported by Deno (npm:authkeep, bare, local paths)
-#                            and by Bun (bare, local paths)
+#                            and by Bun (bare, local paths), with authkeep/testing
 # all against one private, real gnome-keyring (scripts/keyring-up.sh), then prints one summary
 # line per runtime and a last plain line "N passed, N failed" (runtimes). Any failure fails.
 #
@@ -68,6 +68,22 @@ for (const spec of process.argv.slice(2)) {
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+// authkeep/testing reads the library from the entry's bundle (scripts/bundle.ts): the same classes.
+try {
+  const { MemoryKeyringStore } = await import("authkeep/testing");
+  const { KeyringError } = await import("authkeep");
+  const keyring = new MemoryKeyringStore();
+  keyring.setError("nobody", new KeyringError("injected", { kind: "locked", backend: "memory" }), { once: true });
+  let injected;
+  try { keyring.loadSync("authkeep-package-smoke", "nobody"); } catch (error) { injected = error; }
+  if (!(injected instanceof KeyringError) || injected.kind !== "locked" || keyring.loadSync("authkeep-package-smoke", "nobody") !== null) {
+    throw new Error(`the test double did not inject its one-shot error, got ${injected}`);
+  }
+  console.log(`ok ${runtime} authkeep/testing from the installed package`);
+} catch (error) {
+  failed++;
+  console.log(`not ok ${runtime} authkeep/testing from the installed package: ${error?.stack ?? error}`);
 }
 // The runtime's own FFI from the installed package, with koffi NOT installed (--omit=optional):
 // Bun and Deno need nothing from npm. Through the public API, against the real keyring this

@@ -15,10 +15,8 @@ import { KeyringError } from "../contract/keyring-error.ts";
 import type { LinuxKeyringStoreOptions } from "../../native/linux/store.ts";
 import type { MacosKeyringStoreOptions } from "../../native/macos/store.ts";
 import type { WindowsKeyringStoreOptions } from "../../native/windows/store.ts";
-import type { FfiOptions, FfiProviderName } from "../../native/ffi/index.ts";
 
-// FfiOptions is part of each store's options, so it is public too.
-export type { FfiOptions, FfiProviderName, LinuxKeyringStoreOptions, MacosKeyringStoreOptions, WindowsKeyringStoreOptions };
+export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions, WindowsKeyringStoreOptions };
 
 // Sources run as .ts (Node >= 22.18, Bun, Deno); the published package as .js.
 const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";

@@ -31,7 +31,7 @@
  * Whitespace is minified (names are kept, so stack traces still name
  * functions): it took 11 KB off the packed package.
  *
- * Types: tsc's `.d.ts`, only those the two entries reach (28 of 60), copied
+ * Types: tsc's `.d.ts`, only those the two entries reach (a third of them), copied
  * to `dist/types/` in the same layout, without maps (the package ships no
  * sources). Bundling them into one file per entry would need a bundler built
  * on TypeScript 5's JS API, which the project's TypeScript 7 does not have.

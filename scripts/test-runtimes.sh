@@ -90,10 +90,10 @@ try {
 // script started: a missing entry reads as null; asking for koffi is refused as unavailable.
 try {
   const authkeep = await import("authkeep");
-  const missing = authkeep.createLinuxKeyringStore().loadSync("authkeep-package-smoke", "nobody");
+  const missing = authkeep.defaultKeyringStore().loadSync("authkeep-package-smoke", "nobody");
   if (missing !== null) throw new Error("a missing keyring entry did not read as null");
   let koffiError;
-  try { authkeep.createLinuxKeyringStore({ ffi: "koffi" }).loadSync("authkeep-package-smoke", "nobody"); } catch (error) { koffiError = error; }
+  try { authkeep.defaultKeyringStore({ ffi: "koffi" }).loadSync("authkeep-package-smoke", "nobody"); } catch (error) { koffiError = error; }
   if (!(koffiError instanceof authkeep.KeyringError) || koffiError.kind !== "unavailable") {
     throw new Error(`without koffi, ffi: "koffi" should be an unavailable KeyringError, got ${koffiError}`);
   }

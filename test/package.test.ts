@@ -59,7 +59,7 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
     const required = [
       "package.json", "README.md", "LICENSE", "CHANGELOG.md",
       "dist/bundle/src/index.js", "dist/bundle/src/testing.js", "dist/bundle/src/cli.js", "dist/bundle/native/linux/store.js", "dist/bundle/native/windows/store.js", "dist/bundle/native/macos/store.js",
-      "dist/types/src/index.d.ts", "dist/types/src/testing.d.ts", "dist/types/native/linux/store.d.ts",
+      "dist/types/src/index.d.ts", "dist/types/src/testing.d.ts",
     ];
     for (const file of required) assert.ok(files.includes(file), `${file} is missing from the tarball`);
     // Built JS and declarations only: no TypeScript sources, no source or declaration maps.
@@ -225,7 +225,7 @@ describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || 
     const file = join(work, "jsr-layout.ts");
     const source = (entry: string): string => JSON.stringify(pathToFileURL(join(root, "src", entry)).href);
     writeFileSync(file, `
-      import { createAuthStorage, createLinuxKeyringStore, KeyringError } from ${source("index.ts")};
+      import { createAuthStorage, defaultKeyringStore, KeyringError } from ${source("index.ts")};
       import { MemoryKeyringStore } from ${source("testing.ts")};
       const home = Deno.makeTempDirSync({ dir: ${JSON.stringify(work)} });
       const storage = createAuthStorage({ home, mode: "file" });
@@ -234,7 +234,7 @@ describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || 
       const inKeyring = createAuthStorage({ home, mode: "keyring", keyring: new MemoryKeyringStore() });
       await inKeyring.save({ OPENAI_API_KEY: null });
       // The backend is required from native/ at run time: it loads from the sources too.
-      console.log(fromFile, JSON.stringify(await inKeyring.load()), createLinuxKeyringStore().backend, typeof KeyringError);
+      console.log(fromFile, JSON.stringify(await inKeyring.load()), defaultKeyringStore().backend, typeof KeyringError);
     `);
     const out = ok(sh(deno, ["run", "--no-config", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys", file], work), "deno run");
     assert.equal(out.trim(), 'true {"OPENAI_API_KEY":null} libsecret function');
@@ -251,10 +251,10 @@ describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || 
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const file = join(work, "jsr-remote.ts");
       writeFileSync(file, `
-        import { createAuthStorage, createLinuxKeyringStore, KeyringError } from "${base}/src/index.ts";
+        import { createAuthStorage, defaultKeyringStore, KeyringError } from "${base}/src/index.ts";
         const home = Deno.makeTempDirSync({ dir: ${JSON.stringify(work)} });
         await createAuthStorage({ home, mode: "file" }).save({ OPENAI_API_KEY: null });
-        try { createLinuxKeyringStore(); console.log("loaded"); } catch (error) { console.log(error instanceof KeyringError, error.kind, /npm:authkeep/.test(error.message)); }
+        try { defaultKeyringStore(); console.log("loaded"); } catch (error) { console.log(error instanceof KeyringError, error.kind, /npm:authkeep/.test(error.message)); }
       `);
       const run = await execFileAsync(deno, ["run", "--no-config", "--reload", "--no-check", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", `--allow-import=127.0.0.1:${base.split(":").pop()}`, file], { cwd: work, encoding: "utf8", timeout: 180_000 });
       assert.equal(run.stdout.trim(), "true unavailable true");

@@ -2,75 +2,196 @@
  * `npm run build`, second step: bundles tsc's output (dist/) into the few
  * files the package publishes (dist/bundle/), with esbuild.
  *
- * Why: on Node 20, each ES module costs the loader one to two milliseconds
- * (resolve, package scope lookup, an async read, translate), so importing the
- * 28 modules of dist/src cost 35-60 ms before any of our code ran. One file
- * per entry, not code splitting: the same entry split into five files (the
+ * Why bundle: on Node 20, each ES module costs the loader one to two
+ * milliseconds (resolve, package scope lookup, an async read, translate), so
+ * importing the 28 modules of dist/src cost 35-60 ms before any of our code
+ * ran. Why not esbuild's code splitting: the entry split into five files (the
  * entry and four shared chunks) measured about twice the import time of one
  * file (bench/cold-start.ts measures the import in every run).
  *
- * Layout, chosen so that the paths the code computes from `import.meta.url`
- * still hold:
- * - `dist/bundle/src/index.js`: the package entry;
- * - `dist/bundle/src/cli.js`: the `authkeep` binary;
- * - `dist/bundle/native/{linux,windows,macos}/store.js`: the platform backends,
- *   required on first use by `src/keyring/platform-keyring-stores.ts` as
- *   `../native/<os>/store.js`, so whatever file that code lands in must sit in
- *   `dist/bundle/src/` (checked below);
- *
- * Each file is self-contained, so the backends carry their own copy of the
- * few src/ modules they use; `KeyringError` is the one whose identity
- * matters, and its `instanceof` holds across copies (src/contract/keyring-error.ts).
+ * So the library is one file, and the CLI, the test doubles and the backends
+ * import it instead of carrying a copy (the package once shipped the library
+ * twice, in the library's and in the CLI's bundle). Measured on Node 20 and
+ * Bun (import, median): a one-line public entry re-exporting a separate core
+ * file cost about 1 ms more than one file, so the entry is the core:
+ * - `dist/bundle/src/index.js`: the package entry, every library module (src/
+ *   but the CLI); besides the public names it exports one object that no
+ *   `.d.ts` declares, each library module's namespace by `<folder>/<name>`,
+ *   which the other files read what they need from;
+ * - `dist/bundle/src/testing.js`: `authkeep/testing`, a few lines;
+ * - `dist/bundle/src/cli.js`: the `authkeep` binary, the CLI's own code;
+ * - `dist/bundle/native/{linux,windows,macos}/store.js`: the platform
+ *   backends, required on first use by `src/keyring/platform-keyring-stores.ts`
+ *   as `../native/<os>/store.js` from `index.js` (checked below), and
+ *   `dist/bundle/native/_shared/*.js`, the FFI layer they share (esbuild's
+ *   chunks: one a backend loads with it costs about a millisecond, once, on
+ *   first keyring use).
  *
  * koffi and `bun:ffi` stay outside (optional, loaded on first keyring use).
- * Types stay tsc's (`dist/src/*.d.ts`).
+ * Whitespace is minified (names are kept, so stack traces still name
+ * functions): it took 11 KB off the packed package.
+ *
+ * Types: tsc's `.d.ts`, only those the two entries reach (a third of them), copied
+ * to `dist/types/` in the same layout, without maps (the package ships no
+ * sources). Bundling them into one file per entry would need a bundler built
+ * on TypeScript 5's JS API, which the project's TypeScript 7 does not have.
  *
  * @module
  */
-import { build } from "esbuild";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, relative } from "node:path";
+import { build, type Plugin } from "esbuild";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // This file runs as <build>/scripts/bundle.js: the build directory (dist/, or a
 // private one such as bench's) is its parent.
 const dist = fileURLToPath(new URL("../", import.meta.url));
 const out = join(dist, "bundle");
+const entriesDir = join(dist, ".bundle-entries");
+const libraryEntry = join(out, "src", "index.js");
+/** The library entry's one export that is not public (no `.d.ts` declares it). */
+const INTERNALS = "__authkeepInternals";
 
-/** The bundle's entries: output name (without .js) → tsc output it starts from. */
-const ENTRIES: Record<string, string> = {
-  "src/index": "src/index.js",
-  "src/testing": "src/testing.js",
-  "src/cli": "src/cli/main.js",
-  "native/linux/store": "native/linux/store.js",
-  "native/windows/store": "native/windows/store.js",
-  "native/macos/store": "native/macos/store.js",
-};
+const slash = (path: string): string => path.split("\\").join("/");
+const jsFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true }).map(String).filter((name) => name.endsWith(".js")).map((name) => join(dir, name));
 
-rmSync(out, { recursive: true, force: true });
-const result = await build({
-  entryPoints: Object.entries(ENTRIES).map(([name, file]) => ({ in: join(dist, file), out: name })),
-  outdir: out,
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: ["node20", "deno2", "esnext"],
-  // node:* stays as written: esbuild would strip the prefix, which Deno requires.
-  external: ["koffi", "bun:ffi", "node:*"],
-  legalComments: "none",
-  logLevel: "warning",
-  metafile: true,
-  absWorkingDir: dist,
-});
+/** The library's modules (tsc's output of src/ but the CLI and the entries), by `<folder>/<name>`. */
+const libraryModules = new Map<string, string>();
+for (const file of jsFiles(join(dist, "src"))) {
+  const where = slash(relative(join(dist, "src"), file));
+  if (where.includes("/") && !where.startsWith("cli/")) libraryModules.set(file, where.replace(/\.js$/, ""));
+}
 
-// The backends are found relative to the file the loader's code ends up in.
-const outputs = Object.keys(result.metafile.outputs).map((file) => join(dist, file));
-for (const file of outputs) {
-  if (!readFileSync(file, "utf8").includes("../native/")) continue;
-  const where = relative(out, file).split("\\").join("/");
-  if (!/^src\/[^/]+\.js$/.test(where)) {
-    throw new Error(`bundle: ${where} computes a ../native/ path but is not directly in dist/bundle/src/`);
+/**
+ * What the CLI, the test doubles and the backends import from library modules: module key →
+ * names, read from tsc's output (named imports and re-exports only; anything else stops the
+ * build, since the internals below could not serve it).
+ */
+const used = new Map<string, Set<string>>();
+const consumers = [...jsFiles(join(dist, "src", "cli")), join(dist, "src", "testing.js"), ...jsFiles(join(dist, "native"))];
+for (const file of consumers) {
+  const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+  for (const match of code.matchAll(/^(import|export)\b([^;]*?)\bfrom\s*"(\.\.?\/[^"]+)"/gm)) {
+    const key = libraryModules.get(join(dirname(file), match[3]!));
+    if (key === undefined) continue;
+    const names = /^\s*\{([^}]*)\}\s*$/.exec(match[2]!);
+    if (names === null) throw new Error(`bundle: ${slash(relative(dist, file))}: only named imports of library modules are supported: ${match[0]}`);
+    const set = used.get(key) ?? used.set(key, new Set()).get(key)!;
+    for (const name of names[1]!.split(",").map((part) => part.trim().split(/\s+as\s+/)[0]!).filter(Boolean)) set.add(name);
   }
 }
-const files = readdirSync(out, { recursive: true }).filter((name) => String(name).endsWith(".js"));
-console.error(`bundle: ${files.length} files in ${out}`);
+
+// The library entry: the public names, and what the other files use, under one export that no
+// .d.ts declares, as plain data (`{ "<folder>/<name>": { name: value } }`).
+rmSync(out, { recursive: true, force: true });
+rmSync(entriesDir, { recursive: true, force: true });
+mkdirSync(entriesDir, { recursive: true });
+const fileOf = new Map([...libraryModules].map(([file, key]) => [key, file]));
+const modules = [...used].sort(([a], [b]) => a.localeCompare(b)).map(([key, names], i) => ({ key, names: [...names].sort(), local: `m${i}` }));
+writeFileSync(join(entriesDir, "index.js"), [
+  `export * from ${JSON.stringify(slash(relative(entriesDir, join(dist, "src", "index.js"))))};`,
+  ...modules.map(({ key, names, local }) =>
+    `import { ${names.map((name) => `${name} as ${local}_${name}`).join(", ")} } from ${JSON.stringify(slash(relative(entriesDir, fileOf.get(key)!)))};`
+  ),
+  `export const ${INTERNALS} = {`,
+  ...modules.map(({ key, names, local }) => `  ${JSON.stringify(key)}: { ${names.map((name) => `${name}: ${local}_${name}`).join(", ")} },`),
+  "};",
+].join("\n"));
+await build({ entryPoints: [{ in: join(entriesDir, "index.js"), out: "src/index" }], ...common() });
+
+/**
+ * Imports of library modules become reads from the library entry's internals: a module of
+ * `const` exports taken from `${INTERNALS}[<module>]`, the entry imported relative to `fromDir`.
+ */
+function importLibrary(fromDir: string): Plugin {
+  const entry = slash(relative(fromDir, libraryEntry)).replace(/^(?!\.)/, "./");
+  return {
+    name: "import-library",
+    setup(plugin) {
+      plugin.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const key = libraryModules.get(join(args.resolveDir, args.path));
+        return key === undefined ? undefined : { path: key, namespace: "library" };
+      });
+      plugin.onLoad({ filter: /.*/, namespace: "library" }, (args) => {
+        const names = [...used.get(args.path) ?? []];
+        const contents = [
+          `import { ${INTERNALS} } from ${JSON.stringify(entry)};`,
+          `const module = ${INTERNALS}[${JSON.stringify(args.path)}];`,
+          ...names.map((name) => `export const ${name} = module.${name};`),
+        ].join("\n");
+        return { contents, loader: "js" as const };
+      });
+      plugin.onResolve({ filter: /\/index\.js$/, namespace: "library" }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+const others = await build({
+  entryPoints: [
+    { in: join(dist, "src", "cli", "main.js"), out: "src/cli" },
+    { in: join(dist, "src", "testing.js"), out: "src/testing" },
+  ],
+  plugins: [importLibrary(join(out, "src"))],
+  ...common(),
+});
+
+// The backends share their FFI layer; chunks sit as deep as the stores, so one relative path to
+// the library entry holds for both.
+const backends = await build({
+  entryPoints: ["linux", "windows", "macos"].map((os) => ({ in: join(dist, "native", os, "store.js"), out: `native/${os}/store` })),
+  splitting: true,
+  chunkNames: "native/_shared/[name]-[hash]",
+  plugins: [importLibrary(join(out, "native", "linux"))],
+  ...common(),
+});
+
+function common() {
+  return {
+    outdir: out,
+    bundle: true,
+    format: "esm" as const,
+    platform: "node" as const,
+    target: ["node20", "deno2", "esnext"],
+    // node:* stays as written: esbuild would strip the prefix, which Deno requires.
+    external: ["koffi", "bun:ffi", "node:*"],
+    legalComments: "none" as const,
+    minifyWhitespace: true,
+    logLevel: "warning" as const,
+    absWorkingDir: dist,
+    metafile: true as const,
+  };
+}
+rmSync(entriesDir, { recursive: true, force: true });
+
+// The backends are found relative to the file the loader's code ends up in.
+const files = jsFiles(out);
+for (const file of files) {
+  if (!readFileSync(file, "utf8").includes("../native/")) continue;
+  const where = slash(relative(out, file));
+  if (where !== "src/index.js") throw new Error(`bundle: ${where} computes a ../native/ path but is not dist/bundle/src/index.js`);
+}
+// Nothing but the library entry may hold library code: a module bundled twice would exist twice.
+for (const [output, { inputs }] of Object.entries({ ...others.metafile.outputs, ...backends.metafile.outputs })) {
+  const copied = Object.keys(inputs).filter((input) => libraryModules.has(join(dist, input)));
+  if (copied.length > 0) throw new Error(`bundle: ${output} holds a copy of ${copied.join(", ")}`);
+}
+
+// The declarations the entries reach, by their import specifiers (`./x.ts` or `./x.js`).
+const types = join(dist, "types");
+rmSync(types, { recursive: true, force: true });
+const reached = new Set<string>();
+const pending = ["src/index.d.ts", "src/testing.d.ts"];
+for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+  if (reached.has(file)) continue;
+  reached.add(file);
+  const text = readFileSync(join(dist, file), "utf8");
+  mkdirSync(dirname(join(types, file)), { recursive: true });
+  writeFileSync(join(types, file), text.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n"));
+  // Specifiers in import and export statements only, not in JSDoc examples.
+  for (const match of text.replace(/\/\*[\s\S]*?\*\//g, "").matchAll(/(?:\bfrom|\bimport\()\s*"(\.\.?\/[^"]+)\.[jt]s"/g)) {
+    pending.push(slash(join(dirname(file), `${match[1]}.d.ts`)));
+  }
+}
+console.error(`bundle: ${reached.size} declaration files in ${types}`);
+console.error(`bundle: ${files.length} files in ${out} (${files.map((file) => slash(relative(out, file))).join(", ")})`);

@@ -5,7 +5,7 @@
 #   bun, bun+koffi           bun test, with the bun:ffi provider, then AUTHKEEP_FFI=koffi
 #   deno, deno+koffi         deno test, with the Deno.dlopen provider, then AUTHKEEP_FFI=koffi
 #   package                  the packed tarball imported by Deno (npm:authkeep, bare, local paths)
-#                            and by Bun (bare, local paths)
+#                            and by Bun (bare, local paths), with authkeep/testing
 # all against one private, real gnome-keyring (scripts/keyring-up.sh), then prints one summary
 # line per runtime and a last plain line "N passed, N failed" (runtimes). Any failure fails.
 #
@@ -69,15 +69,31 @@ for (const spec of process.argv.slice(2)) {
     rmSync(home, { recursive: true, force: true });
   }
 }
+// authkeep/testing reads the library from the entry's bundle (scripts/bundle.ts): the same classes.
+try {
+  const { MemoryKeyringStore } = await import("authkeep/testing");
+  const { KeyringError } = await import("authkeep");
+  const keyring = new MemoryKeyringStore();
+  keyring.setError("nobody", new KeyringError("injected", { kind: "locked", backend: "memory" }), { once: true });
+  let injected;
+  try { keyring.loadSync("authkeep-package-smoke", "nobody"); } catch (error) { injected = error; }
+  if (!(injected instanceof KeyringError) || injected.kind !== "locked" || keyring.loadSync("authkeep-package-smoke", "nobody") !== null) {
+    throw new Error(`the test double did not inject its one-shot error, got ${injected}`);
+  }
+  console.log(`ok ${runtime} authkeep/testing from the installed package`);
+} catch (error) {
+  failed++;
+  console.log(`not ok ${runtime} authkeep/testing from the installed package: ${error?.stack ?? error}`);
+}
 // The runtime's own FFI from the installed package, with koffi NOT installed (--omit=optional):
 // Bun and Deno need nothing from npm. Through the public API, against the real keyring this
 // script started: a missing entry reads as null; asking for koffi is refused as unavailable.
 try {
   const authkeep = await import("authkeep");
-  const missing = authkeep.createLinuxKeyringStore().loadSync("authkeep-package-smoke", "nobody");
+  const missing = authkeep.defaultKeyringStore().loadSync("authkeep-package-smoke", "nobody");
   if (missing !== null) throw new Error("a missing keyring entry did not read as null");
   let koffiError;
-  try { authkeep.createLinuxKeyringStore({ ffi: "koffi" }).loadSync("authkeep-package-smoke", "nobody"); } catch (error) { koffiError = error; }
+  try { authkeep.defaultKeyringStore({ ffi: "koffi" }).loadSync("authkeep-package-smoke", "nobody"); } catch (error) { koffiError = error; }
   if (!(koffiError instanceof authkeep.KeyringError) || koffiError.kind !== "unavailable") {
     throw new Error(`without koffi, ffi: "koffi" should be an unavailable KeyringError, got ${koffiError}`);
   }

@@ -25,20 +25,28 @@ export {
   DEFAULT_AUTH_FILE_NAME,
   DEFAULT_KEYRING_SERVICE,
 } from "./storage/create-auth-storage.ts";
-export { defaultHome } from "./storage/default-home.ts";
+export { defaultHome, type DefaultHomeOptions } from "./storage/default-home.ts";
 
 // document
 export type { AuthCredentialsStoreMode, AuthDotJson, IdTokenInfo, TokenData } from "./document/auth-types.ts";
-export { parseAuthJson, serializeAuthJson } from "./document/auth-json.ts";
+export { parseAuthJson, serializeAuthJson, type SerializeAuthJsonOptions } from "./document/auth-json.ts";
 export { parseIdToken } from "./document/id-token.ts";
-export { computeStoreKey } from "./document/store-key.ts";
+export { computeStoreKey, type ComputeStoreKeyOptions } from "./document/store-key.ts";
 
 // keyring
 export type { KeyringStore, KeyringStoreOptions } from "./contract/keyring-store.ts";
 export { defaultKeyringStore } from "./keyring/default-keyring-store.ts";
 
 // refresh
-export { AuthManager, type AuthManagerOptions, type UnauthorizedRecovery } from "./refresh/auth-manager.ts";
+export {
+  AuthManager,
+  type AuthManagerOptions,
+  type RecoveryStepResult,
+  type UnauthorizedRecovery,
+  type UnauthorizedRecoveryStep,
+} from "./refresh/auth-manager.ts";
+// Types only: AuthManagerOptions["lock"] and LockTimeoutError["holder"] name them.
+export type { RefreshLockHolder, RefreshLockOptions } from "./refresh/refresh-lock.ts";
 export {
   HttpTokenRefresher,
   type HttpTokenRefresherOptions,

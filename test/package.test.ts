@@ -2,11 +2,14 @@
 // every way people consume a package. Slow (several npm installs), so it runs once, on Node.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import process from "node:process";
 
 declare const Deno: unknown;
@@ -17,6 +20,7 @@ const root = here.includes(join("dist", "test")) ? join(here, "..", "..") : join
 const onNode = typeof Deno === "undefined" && typeof Bun === "undefined";
 const skip = !onNode ? "packaging is checked once, on Node" : process.env.AUTHKEEP_SLOW_TESTS === "0" ? "slow tests disabled" : false;
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const execFileAsync = promisify(execFile);
 
 function sh(command: string, args: string[], cwd: string, env: Record<string, string | undefined> = {}): SpawnSyncReturns<string> {
   return spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 180_000 });
@@ -31,13 +35,15 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
   let work: string;
   let tarball: string;
   let files: string[];
+  let packedBytes: number;
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), "authkeep-pack-"));
     process.on("exit", () => rmSync(work, { recursive: true, force: true }));
-    const packed = JSON.parse(ok(sh(npm, ["pack", "--json", "--pack-destination", work], root), "npm pack")) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const packed = JSON.parse(ok(sh(npm, ["pack", "--json", "--pack-destination", work], root), "npm pack")) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
     tarball = join(work, packed[0]!.filename);
     files = packed[0]!.files.map((file) => file.path);
+    packedBytes = packed[0]!.size;
   });
 
   /** A fresh project with the tarball installed from the npm cache only. */
@@ -49,20 +55,46 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
     return dir;
   }
 
-  test("the tarball holds the bundle, types and maps, docs and licence, and nothing else", () => {
+  test("the tarball holds the bundle, the types, docs and licence, and nothing else, in at most 100 kB", () => {
     const required = [
       "package.json", "README.md", "LICENSE", "CHANGELOG.md",
       "dist/bundle/src/index.js", "dist/bundle/src/testing.js", "dist/bundle/src/cli.js", "dist/bundle/native/linux/store.js", "dist/bundle/native/windows/store.js", "dist/bundle/native/macos/store.js",
-      "dist/src/index.d.ts", "dist/src/index.d.ts.map", "dist/native/linux/store.d.ts",
+      "dist/types/src/index.d.ts", "dist/types/src/testing.d.ts",
     ];
     for (const file of required) assert.ok(files.includes(file), `${file} is missing from the tarball`);
-    // tsc's unbundled JS is for the tests only: the package runs the bundle.
-    assert.deepEqual(files.filter((file) => /^dist\/(src|native)\/.*\.js$/.test(file)), []);
+    // Built JS and declarations only: no TypeScript sources, no source or declaration maps.
     const stray = files.filter((file) =>
-      !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(file) && !/^(dist\/(bundle|src|native)|src|native)\//.test(file)
+      !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(file) && !/^dist\/bundle\/.+\.js$/.test(file) && !/^dist\/types\/.+\.d\.ts$/.test(file)
     );
     assert.deepEqual(stray, [], "unexpected files in the tarball");
-    assert.ok(!files.some((file) => /(^|\/)test\/|\.test\.|^bench\/|^scripts\/|^\.ci\//.test(file)));
+    assert.ok(packedBytes <= 100_000, `the tarball is ${packedBytes} bytes packed, over 100 kB`);
+  });
+
+  test("the library's code is in the tarball once: the CLI, authkeep/testing and the backends import the entry", () => {
+    const bundles = files.filter((file) => file.endsWith(".js"));
+    const text = new Map(bundles.map((file) => [file, execFileSync("tar", ["-xOzf", tarball, `package/${file}`], { encoding: "utf8" })]));
+    for (const name of ["KeyringError", "AuthStorageError", "RefreshLock", "MemoryKeyringStore"]) {
+      const holders = bundles.filter((file) => new RegExp(`\\bclass ${name}\\b|\\b${name}=class\\b`).test(text.get(file)!));
+      assert.deepEqual(holders, ["dist/bundle/src/index.js"], `class ${name}`);
+    }
+    assert.match(text.get("dist/bundle/src/cli.js")!, /from\s*"\.\/index\.js"/);
+    assert.match(text.get("dist/bundle/native/linux/store.js")!, /from\s*"\.\.\/\.\.\/src\/index\.js"/);
+  });
+
+  test("publint finds nothing to fix in the tarball", () => {
+    const out = ok(sh(process.execPath, [join(root, "node_modules", "publint", "src", "cli.js"), "run", "--strict", tarball], work), "publint");
+    assert.match(out, /All good/);
+  });
+
+  test("arethetypeswrong finds no problem for an ESM-only package (Node >= 20.19 requires ESM)", () => {
+    const cli = join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js");
+    const result = sh(process.execPath, [cli, "--profile", "esm-only", "--format", "json", tarball], work);
+    const report = JSON.parse(result.stdout) as { problems?: Record<string, Array<{ entrypoint: string; resolutionKind: string }>> };
+    // esm-only ignores two resolutions: node10 (no "exports" support) and require() from CommonJS
+    // under node16 rules, which predate require(esm); the CommonJS consumer test below covers it.
+    const problems = Object.values(report.problems ?? {}).flat().filter((problem) => !["node10", "node16-cjs"].includes(problem.resolutionKind));
+    assert.deepEqual(problems, []);
+    assert.equal(result.status, 0, result.stderr);
   });
 
   test("the package has no install-time scripts and no runtime dependencies", () => {
@@ -169,5 +201,84 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
       }
     `], dir), "no-optional consumer");
     assert.equal(out.trim(), "true unavailable true");
+  });
+});
+
+// JSR publishes the TypeScript sources as they are (deno.json): Deno imports them with no build.
+describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || (process.env.DENO ? false : "set DENO (scripts/runtimes.sh) to run"), timeout: 600_000 }, () => {
+  const deno = process.env.DENO!;
+  let work: string;
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), "authkeep-jsr-"));
+    process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+  });
+
+  test("deno.json names the same version and entries as package.json", () => {
+    const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string; exports: Record<string, unknown> };
+    const config = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { version: string; exports: Record<string, string> };
+    assert.equal(config.version, manifest.version);
+    assert.deepEqual(config.exports, { ".": "./src/index.ts", "./testing": "./src/testing.ts" });
+    assert.deepEqual(Object.keys(manifest.exports).filter((key) => key !== "./package.json"), Object.keys(config.exports));
+  });
+
+  test("Deno runs the entries straight from the sources: the file store, the test double and a platform backend", () => {
+    const file = join(work, "jsr-layout.ts");
+    const source = (entry: string): string => JSON.stringify(pathToFileURL(join(root, "src", entry)).href);
+    writeFileSync(file, `
+      import { createAuthStorage, defaultKeyringStore, KeyringError } from ${source("index.ts")};
+      import { MemoryKeyringStore } from ${source("testing.ts")};
+      const home = Deno.makeTempDirSync({ dir: ${JSON.stringify(work)} });
+      const storage = createAuthStorage({ home, mode: "file" });
+      await storage.save({ OPENAI_API_KEY: "sk-canary-jsr-layout" });
+      const fromFile = (await storage.load())?.OPENAI_API_KEY === "sk-canary-jsr-layout";
+      const inKeyring = createAuthStorage({ home, mode: "keyring", keyring: new MemoryKeyringStore() });
+      await inKeyring.save({ OPENAI_API_KEY: null });
+      // The backend is required from native/ at run time: it loads from the sources too.
+      console.log(fromFile, JSON.stringify(await inKeyring.load()), defaultKeyringStore().backend, typeof KeyringError);
+    `);
+    const out = ok(sh(deno, ["run", "--no-config", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys", file], work), "deno run");
+    assert.equal(out.trim(), 'true {"OPENAI_API_KEY":null} libsecret function');
+  });
+
+  test("imported by URL (as from JSR's registry), the file store works and a platform keyring is an unavailable KeyringError", async () => {
+    const server = createServer((request, response) => {
+      const path = join(root, decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname));
+      if (!path.startsWith(root + sep) || !existsSync(path)) return void response.writeHead(404).end();
+      response.writeHead(200, { "content-type": "application/typescript" }).end(readFileSync(path));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const file = join(work, "jsr-remote.ts");
+      writeFileSync(file, `
+        import { createAuthStorage, defaultKeyringStore, KeyringError } from "${base}/src/index.ts";
+        const home = Deno.makeTempDirSync({ dir: ${JSON.stringify(work)} });
+        await createAuthStorage({ home, mode: "file" }).save({ OPENAI_API_KEY: null });
+        try { defaultKeyringStore(); console.log("loaded"); } catch (error) { console.log(error instanceof KeyringError, error.kind, /npm:authkeep/.test(error.message)); }
+      `);
+      const run = await execFileAsync(deno, ["run", "--no-config", "--reload", "--no-check", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", `--allow-import=127.0.0.1:${base.split(":").pop()}`, file], { cwd: work, encoding: "utf8", timeout: 180_000 });
+      assert.equal(run.stdout.trim(), "true unavailable true");
+    } finally {
+      server.close();
+    }
+  });
+
+  test("deno doc --lint finds no undocumented or untyped public symbol in either entry", () => {
+    const result = sh(deno, ["doc", "--lint", "src/index.ts", "src/testing.ts"], root);
+    assert.equal(result.status, 0, result.stdout + result.stderr.split("\n").filter((line) => !line.includes("Failed resolving types") && !line.includes("@types/node")).join("\n"));
+  });
+
+  test("deno publish --dry-run passes (type check, no slow types, the file list) without the network", () => {
+    const out = sh(deno, ["publish", "--dry-run", "--allow-dirty"], root);
+    const text = (out.stdout + out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+    assert.equal(out.status, 0, text);
+    assert.match(text, /Success Dry run complete/);
+    // A slow type fails the publish; anything JSR only warns about (an unanalyzable import, say) fails here.
+    assert.doesNotMatch(text, /warning/i);
+    const published = [...text.matchAll(/file:\/\/\S+?\/((?:src|native)\/\S+\.ts|README\.md|LICENSE|CHANGELOG\.md)\b/g)].map((match) => match[1]!);
+    for (const file of ["src/index.ts", "src/testing.ts", "native/linux/store.ts", "native/windows/store.ts", "native/macos/store.ts", "native/ffi/index.ts", "README.md", "LICENSE"]) {
+      assert.ok(published.includes(file), `${file} is not published`);
+    }
+    assert.deepEqual(published.filter((file) => /\.test\.ts$|^src\/cli\//.test(file)), []);
   });
 });

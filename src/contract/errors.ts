@@ -46,6 +46,8 @@ export class AuthFormatError extends Error {
   readonly column: number | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param message What is wrong, without any value from the document.
    * @param options Field, position and cause.
    */
@@ -99,6 +101,8 @@ export class AuthStorageError extends Error {
   readonly code: string | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param message What failed and, where possible, how to fix it.
    * @param options Operation, path, code and cause.
    */

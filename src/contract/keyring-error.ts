@@ -112,6 +112,8 @@ export class KeyringError extends Error {
   readonly code: number | string | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param message What failed and, where possible, how to fix it.
    * @param options The kind, the backend, the platform code and the cause.
    */

@@ -46,6 +46,8 @@ export class LockTimeoutError extends Error {
   readonly holder: RefreshLockHolder | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param path The lock file.
    * @param waitedMs How long we waited.
    * @param holder The holder at the time we gave up.

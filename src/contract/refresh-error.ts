@@ -59,6 +59,8 @@ export class RefreshError extends Error {
   readonly code: string | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param message The user-facing message (Codex's exact text for permanent failures).
    * @param options Classification and cause.
    */

@@ -11,6 +11,7 @@
  * @module
  */
 import type { KeyringStore } from "../contract/keyring-store.ts";
+import { KeyringError } from "../contract/keyring-error.ts";
 import type { LinuxKeyringStoreOptions } from "../../native/linux/store.ts";
 import type { MacosKeyringStoreOptions } from "../../native/macos/store.ts";
 import type { WindowsKeyringStoreOptions } from "../../native/windows/store.ts";
@@ -23,8 +24,16 @@ const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 // The sources and tsc's output sit two folders below the root (src/keyring/); the bundle puts this
 // code in dist/bundle/src/<entry>.js, one below. Both mirror native/<os>/store.
 const nativeRoot = /\/src\/keyring\/[^/]+$/.test(import.meta.url) ? "../../native/" : "../native/";
-const load = (name: string): unknown =>
-  process.getBuiltinModule("node:module").createRequire(import.meta.url)(`${nativeRoot}${name}/store${extension}`);
+const load = (name: string): unknown => {
+  // require() takes local files only: imported by URL (from JSR, say) the backends cannot be loaded.
+  if (!import.meta.url.startsWith("file:")) {
+    throw new KeyringError(
+      `the ${name} keyring cannot be loaded when authkeep is imported from ${new URL(import.meta.url).protocol}// (it loads its native backends from local files): install authkeep from npm (npm:authkeep) or import it from a local path`,
+      { kind: "unavailable", backend: name === "linux" ? "libsecret" : name },
+    );
+  }
+  return process.getBuiltinModule("node:module").createRequire(import.meta.url)(`${nativeRoot}${name}/store${extension}`);
+};
 
 /**
  * Creates the Linux (Secret Service, libsecret) keyring store.

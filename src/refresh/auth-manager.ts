@@ -83,13 +83,13 @@ export interface AuthManagerOptions {
    */
   refreshWindowMs?: number;
   /**
-   * The cross-process lock: a {@linkcode RefreshLock}, options for one (the
-   * path defaults to `<storage.home>/<storage.fileName>.lock`), or `false` to
-   * turn cross-process locking off (Codex's behaviour; only for benchmarks
-   * and single-process use). Required when `storage.home` is not set.
+   * The cross-process lock's options (the path defaults to
+   * `<storage.home>/<storage.fileName>.lock`), or `false` to turn
+   * cross-process locking off (Codex's behaviour; only for benchmarks and
+   * single-process use). Required when `storage.home` is not set.
    * @default { path: join(storage.home, (storage.fileName ?? "auth.json") + ".lock") }
    */
-  lock?: RefreshLock | Partial<RefreshLockOptions> | false;
+  lock?: Partial<RefreshLockOptions> | false;
   /**
    * Receives failures of the proactive refresh in {@linkcode AuthManager.auth},
    * which are otherwise swallowed (as Codex logs them). Errors carry no tokens.
@@ -163,7 +163,11 @@ export class AuthManager {
   #permanent: { key: string; error: RefreshError } | null = null;
   #lastRefreshError: unknown = undefined;
 
-  /** @param options Storage, refresher, clock, window, lock and error reporting. */
+  /**
+   * Creates a manager (nothing is read until the first call).
+   *
+   * @param options Storage, refresher, clock, window, lock and error reporting.
+   */
   constructor(options: AuthManagerOptions) {
     this.#storage = options.storage;
     this.#refresher = options.refresher ?? new HttpTokenRefresher();
@@ -582,7 +586,6 @@ export class AuthManager {
 
 function resolveLock(storage: AuthStorage, option: AuthManagerOptions["lock"]): RefreshLock | null {
   if (option === false) return null;
-  if (option instanceof RefreshLock) return option;
   const path = option?.path ?? (storage.home === undefined ? undefined : nodePath().join(storage.home, `${storage.fileName ?? "auth.json"}.lock`));
   if (path === undefined) {
     throw new TypeError(

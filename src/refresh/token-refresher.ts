@@ -130,7 +130,11 @@ export class HttpTokenRefresher implements TokenRefresher {
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
 
-  /** @param options Endpoint, client id, fetch, headers and timeout. */
+  /**
+   * Creates a refresher.
+   *
+   * @param options Endpoint, client id, fetch, headers and timeout.
+   */
   constructor(options: HttpTokenRefresherOptions = {}) {
     const override = process.env[REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR];
     this.url = options.url ?? (override ? override : DEFAULT_REFRESH_TOKEN_URL);

@@ -42,7 +42,9 @@ export { AuthManager, type AuthManagerOptions, type UnauthorizedRecovery } from 
 export {
   HttpTokenRefresher,
   type HttpTokenRefresherOptions,
+  type RefreshContext,
   type RefreshedTokens,
+  type RefreshReason,
   type TokenRefresher,
 } from "./refresh/token-refresher.ts";
 export { fetchWithAuth } from "./refresh/fetch-with-auth.ts";

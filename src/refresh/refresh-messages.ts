@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { RefreshError } from "../contract/refresh-error.ts";
 
 /** Codex's message for `refresh_token_expired`. */
 export const REFRESH_TOKEN_EXPIRED_MESSAGE =
@@ -20,3 +21,8 @@ export const REFRESH_TOKEN_UNKNOWN_MESSAGE =
 /** Codex's message when the stored login now belongs to another account (or was removed). */
 export const REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE =
   "Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.";
+
+/** The permanent error for a login that was removed or now belongs to another account. */
+export function accountMismatchError(): RefreshError {
+  return new RefreshError(REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE, { permanent: true, reason: "account-mismatch" });
+}

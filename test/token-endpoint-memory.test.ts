@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
 import { collect, fixturePath, spawnFixture } from "./support/child-process.ts";
-import { answer, HostileEndpoint } from "./support/hostile-endpoint.ts";
+import { answer, HostileEndpoint, streamHugeToken } from "./support/hostile-endpoint.ts";
 
 interface Report {
   maxRssMiB: number;
@@ -29,20 +29,7 @@ test("HttpTokenRefresher: a 50 MB answer is refused early; the peak memory stays
     const small = await refreshInChild(endpoint.url);
     assert.equal(small.accepted, "small-token".length);
 
-    endpoint.handler = (_req, res) => {
-      res.writeHead(200, { "Content-Type": "application/json" }); // chunked: no length to refuse it by
-      res.write('{"access_token":"');
-      const chunk = "B".repeat(64 * 1024);
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < 50 * 1024 * 1024 && !res.destroyed) {
-          sent += chunk.length;
-          if (!res.write(chunk)) return void res.once("drain", pump);
-        }
-        res.end('"}');
-      };
-      pump();
-    };
+    endpoint.handler = (_req, res) => streamHugeToken(res, 50 * 1024 * 1024);
     const huge = await refreshInChild(endpoint.url);
     process.stdout.write(`# peak RSS: small answer ${small.maxRssMiB} MiB, 50 MB answer ${huge.maxRssMiB} MiB\n`);
     assert.equal(huge.accepted, null, "the 50 MB token was accepted");

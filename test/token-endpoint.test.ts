@@ -19,7 +19,7 @@ import {
   RefreshError,
 } from "../src/refresh/token-refresher.ts";
 import { AUTHKEEP_VERSION } from "../src/refresh/_user-agent.ts";
-import { answer, HostileEndpoint, type HostileHandler } from "./support/hostile-endpoint.ts";
+import { answer, HostileEndpoint, type HostileHandler, streamHugeToken } from "./support/hostile-endpoint.ts";
 
 // Random cores, so that no 8-character window of a canary occurs in ordinary text (paths, messages).
 const hex = (n: number): string => randomBytes(n).toString("hex");
@@ -145,20 +145,7 @@ test("HttpTokenRefresher: a body over the cap is refused, declared or streamed, 
     assert.match(error.message, /larger than 1048576 bytes/);
     assert.equal(error.status, 200);
 
-    a.handler = (_req, res) => {
-      res.writeHead(200, { "Content-Type": "application/json" }); // chunked, no length
-      res.write('{"access_token":"');
-      const chunk = "B".repeat(64 * 1024);
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < 50 * 1024 * 1024 && !res.destroyed) {
-          sent += chunk.length;
-          if (!res.write(chunk)) return void res.once("drain", pump);
-        }
-        res.end('"}');
-      };
-      pump();
-    };
+    a.handler = (_req, res) => streamHugeToken(res, 50 * 1024 * 1024);
     error = await refreshError(new HttpTokenRefresher({ url: a.url }));
     assert.match(error.message, /larger than/);
   });

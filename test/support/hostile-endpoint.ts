@@ -89,3 +89,19 @@ export function answer(res: ServerResponse, status: number, body: string, conten
   res.writeHead(status, { "Content-Type": contentType });
   res.end(body);
 }
+
+/** Answers 200 with `{"access_token":"BBB…"}` holding `bytes` of token, chunked (no length to refuse it by). */
+export function streamHugeToken(res: ServerResponse, bytes: number): void {
+  res.writeHead(200, { "Content-Type": "application/json" });
+  res.write('{"access_token":"');
+  const chunk = "B".repeat(64 * 1024);
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < bytes && !res.destroyed) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    res.end('"}');
+  };
+  pump();
+}

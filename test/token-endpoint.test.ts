@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { after, test } from "node:test";
 import { inspect } from "node:util";
+import { gzipSync } from "node:zlib";
 import {
   CODEX_CLIENT_ID,
   HttpTokenRefresher,
@@ -229,5 +230,37 @@ test("HttpTokenRefresher: scrubbing keeps Codex's classification and a helpful m
     a.handler = (_req, res, body) => answer(res, 500, `you sent ${(JSON.parse(body) as { refresh_token: string }).refresh_token}!`);
     const short = (await new HttpTokenRefresher({ url: a.url }).refresh("rt-9").catch((e: unknown) => e)) as RefreshError;
     assert.equal(short.message, "Failed to refresh token: 500: you sent [redacted]!");
+  });
+});
+
+test("HttpTokenRefresher: a gzip bomb is capped by its decoded size", async () => {
+  await withEndpoints(async (a) => {
+    const bomb = gzipSync(`{"access_token":"${"B".repeat(50 * 1024 * 1024)}"}`);
+    assert.ok(bomb.length < MAX_RESPONSE_BYTES); // its Content-Length passes the cap
+    a.handler = (_req, res) => res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip", "Content-Length": bomb.length }).end(bomb);
+    const error = await refreshError(new HttpTokenRefresher({ url: a.url }));
+    assert.match(error.message, /larger than 1048576 bytes/);
+  });
+});
+
+test("HttpTokenRefresher: odd success bodies are transient errors or harmless, never a bad token", async () => {
+  await withEndpoints(async (a) => {
+    const cases: Array<[string, string, RegExp]> = [
+      ["a token with CR LF (header injection)", JSON.stringify({ access_token: "ok\r\nX-Injected: 1" }), /access_token has characters no token has/],
+      ["a token with a space", JSON.stringify({ refresh_token: "two words" }), /refresh_token has characters no token has/],
+      ["a non-ASCII token", JSON.stringify({ id_token: "tökén" }), /id_token has characters no token has/],
+      ["deeply nested arrays", `${"[".repeat(200_000)}${"]".repeat(200_000)}`, /not a JSON object/],
+      ["stray characters before the JSON", "\u00ff\u00fe{}", /not a JSON object/],
+    ];
+    for (const [name, body, message] of cases) {
+      a.handler = (_req, res) => answer(res, 200, body);
+      const error = await refreshError(new HttpTokenRefresher({ url: a.url }));
+      assert.match(error.message, message, name);
+      assertNoCanary(error);
+    }
+    // A "__proto__" key is an own property of the parsed body, not a source of tokens.
+    a.handler = (_req, res) => answer(res, 200, '{"__proto__":{"access_token":"from-proto"}}');
+    assert.deepEqual(await new HttpTokenRefresher({ url: a.url }).refresh("rt-1"), {});
+    hostileCases++;
   });
 });

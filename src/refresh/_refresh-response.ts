@@ -17,6 +17,8 @@ import type { RefreshedTokens } from "./token-refresher.ts";
 
 /** The longest token accepted from the endpoint: real JWTs are a few KiB. */
 export const MAX_TOKEN_LENGTH = 64 * 1024;
+/** Visible ASCII only, as in JWTs and opaque OAuth tokens; empty is allowed (Codex stores it). */
+const TOKEN_CHARS = /^[\x21-\x7e]*$/;
 /** How much of a server's error text a message quotes. */
 const MAX_SERVER_TEXT = 200;
 /** The longest `code` kept; anything longer, or not shaped like a code, is dropped. */
@@ -51,7 +53,7 @@ export function classifyRefreshFailure(status: number, body: string, secrets: re
 
 /**
  * Reads a 2xx body: a JSON object whose `id_token`, `access_token` and
- * `refresh_token` are each absent, null or a string of at most
+ * `refresh_token` are each absent, null or a string of visible ASCII, at most
  * {@link MAX_TOKEN_LENGTH} characters. Anything else is transient.
  */
 export function parseRefreshSuccess(text: string, status: number): RefreshedTokens {
@@ -65,6 +67,8 @@ export function parseRefreshSuccess(text: string, status: number): RefreshedToke
     if (value.length > MAX_TOKEN_LENGTH) {
       throw transient(`Failed to refresh token: ${status}: ${field} is longer than ${MAX_TOKEN_LENGTH} characters`, status);
     }
+    // A token travels in an HTTP header: spaces, controls or non-ASCII could never be sent (or would inject).
+    if (!TOKEN_CHARS.test(value)) throw transient(`Failed to refresh token: ${status}: ${field} has characters no token has`, status);
     tokens[field] = value;
   }
   return tokens;

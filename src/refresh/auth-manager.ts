@@ -1,9 +1,6 @@
 /**
- * Keeps one login's tokens fresh, in this process and across every process
- * that shares the same home: Codex CLI's `AuthManager` (proactive refresh,
- * the 401 recovery ladder, the account guard, permanent-failure caching),
- * a cross-process single-flight refresh through a lock file, and a backoff
- * after failed proactive refreshes.
+ * {@linkcode AuthManager}: Codex CLI's `AuthManager` (proactive refresh, 401 recovery, account
+ * guard, permanent-failure caching), single-flight across processes, with a backoff.
  *
  * @module
  */
@@ -12,8 +9,7 @@ import type { AuthDotJson } from "../document/auth-types.ts";
 import { inspectSymbol } from "../contract/_redact.ts";
 import { isKnownExpired, proactiveRefreshReason, sameAuth, snapshotKey } from "./_auth-manager-snapshot.ts";
 import { RefreshCoordinator } from "./_refresh-coordinator.ts";
-import type { AuthManagerOptions } from "./auth-manager-options.ts";
-import { DEFAULT_REFRESH_WINDOW_MS } from "./auth-manager-options.ts";
+import { type AuthManagerOptions, DEFAULT_REFRESH_WINDOW_MS } from "./auth-manager-options.ts";
 import { DEFAULT_REFRESH_BACKOFF, RefreshBackoff } from "./refresh-backoff.ts";
 import { RefreshError } from "../contract/refresh-error.ts";
 import { RefreshLock } from "./refresh-lock.ts";
@@ -55,9 +51,7 @@ export type { RecoveryStepResult, ReloadOutcome, UnauthorizedRecovery, Unauthori
  * const tokens = { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" };
  * await storage.save({ auth_mode: "chatgpt", OPENAI_API_KEY: null, tokens, last_refresh: new Date().toISOString() });
  * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
- * const refresher = {
- *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
- * };
+ * const refresher = { refresh: async () => ({ access_token: jwt({ exp: Date.now() / 1000 + 3600 }), refresh_token: "rt-2" }) };
  * const manager = new AuthManager({ storage, refresher });
  * const auth = await manager.auth(); // the access token had expired: refreshed first, under the lock
  * console.log(auth?.tokens?.refresh_token); // "rt-2"
@@ -81,14 +75,8 @@ export class AuthManager {
     this.#windowMs = options.refreshWindowMs ?? DEFAULT_REFRESH_WINDOW_MS;
     this.#onRefreshError = options.onRefreshError ?? (() => {});
     this.#backoff = new RefreshBackoff(options.backoff === false ? null : { ...DEFAULT_REFRESH_BACKOFF, ...options.backoff });
-    this.#core = new RefreshCoordinator({
-      storage: options.storage,
-      refresher: options.refresher ?? new HttpTokenRefresher(),
-      now: this.#now,
-      lock: resolveLock(options.storage, options.lock),
-      backoff: this.#backoff,
-      onRefreshError: this.#onRefreshError,
-    });
+    const [refresher, lock] = [options.refresher ?? new HttpTokenRefresher(), resolveLock(options.storage, options.lock)];
+    this.#core = new RefreshCoordinator({ storage: this.#storage, refresher, now: this.#now, lock, backoff: this.#backoff, onRefreshError: this.#onRefreshError });
   }
 
   /** The storage this manager reads and writes. */
@@ -287,8 +275,7 @@ export class AuthManager {
 
   #state(): string {
     const cached = this.#core.cached;
-    if (cached === undefined) return "not loaded";
-    if (cached === null) return "logged out";
+    if (cached === undefined || cached === null) return cached === null ? "logged out" : "not loaded";
     return cached.tokens ? "chatgpt" : cached.OPENAI_API_KEY ? "apikey" : "empty";
   }
 }

@@ -14,7 +14,8 @@ import process from "node:process";
 import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import fc from "fast-check";
-import { HttpTokenRefresher, MAX_RESPONSE_BYTES, RefreshError } from "../src/refresh/token-refresher.ts";
+import { RefreshError } from "../src/contract/refresh-error.ts";
+import { HttpTokenRefresher, MAX_RESPONSE_BYTES } from "../src/refresh/token-refresher.ts";
 import { envCount } from "./support/hardening-env.ts";
 import { answer, HostileEndpoint } from "./support/hostile-endpoint.ts";
 

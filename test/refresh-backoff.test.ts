@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { AuthManager, type AuthManagerOptions } from "../src/refresh/auth-manager.ts";
 import { backoffDelayMs, DEFAULT_REFRESH_BACKOFF } from "../src/refresh/refresh-backoff.ts";
-import { HttpTokenRefresher, RefreshError } from "../src/refresh/token-refresher.ts";
+import { RefreshError } from "../src/contract/refresh-error.ts";
+import { HttpTokenRefresher } from "../src/refresh/token-refresher.ts";
 import { createAuthStorage } from "../src/storage/create-auth-storage.ts";
 import { TokenServer } from "./support/token-server.ts";
 

@@ -17,8 +17,8 @@ import {
   MAX_RESPONSE_BYTES,
   MAX_TOKEN_LENGTH,
   REFRESH_TOKEN_REUSED_MESSAGE,
-  RefreshError,
 } from "../src/refresh/token-refresher.ts";
+import { RefreshError } from "../src/contract/refresh-error.ts";
 import { AUTHKEEP_VERSION } from "../src/refresh/_user-agent.ts";
 import { answer, HostileEndpoint, type HostileHandler, streamHugeToken } from "./support/hostile-endpoint.ts";
 

@@ -50,7 +50,9 @@ export type { RefreshLockHolder, RefreshLockOptions } from "./refresh/refresh-lo
 export {
   HttpTokenRefresher,
   type HttpTokenRefresherOptions,
+  type RefreshContext,
   type RefreshedTokens,
+  type RefreshReason,
   type TokenRefresher,
 } from "./refresh/token-refresher.ts";
 export { fetchWithAuth } from "./refresh/fetch-with-auth.ts";

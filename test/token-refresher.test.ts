@@ -34,8 +34,8 @@ test("HttpTokenRefresher: sends Codex's request and returns the rotated tokens",
     assert.deepEqual(request.body, {
       client_id: CODEX_CLIENT_ID,
       grant_type: "refresh_token",
+      refresh_reason: "forced",
       refresh_token: login.tokens!.refresh_token,
-      scope: "openid profile email",
     });
     assert.equal(typeof tokens.access_token, "string");
     assert.equal(typeof tokens.id_token, "string");

@@ -36,15 +36,25 @@ export function accessTokenExpiry(auth: AuthDotJson): number | undefined {
 }
 
 /**
- * Codex's proactive rule (PR #23546): refresh when `exp <= now + window`; with
- * no `exp`, when `last_refresh` is more than 8 days old.
+ * Codex's proactive rule (PR #23546): refresh when `exp <= now + window`
+ * (`proactive_expiry`); with no `exp`, when `last_refresh` is more than
+ * 8 days old (`scheduled`). `null`: no refresh is due.
  */
-export function needsProactiveRefresh(auth: AuthDotJson | null | undefined, nowMs: number, windowMs: number): boolean {
-  if (!isRefreshable(auth)) return false;
+export function proactiveRefreshReason(
+  auth: AuthDotJson | null | undefined,
+  nowMs: number,
+  windowMs: number,
+): "proactive_expiry" | "scheduled" | null {
+  if (!isRefreshable(auth)) return null;
   const exp = accessTokenExpiry(auth);
-  if (exp !== undefined) return exp <= nowMs + windowMs;
+  if (exp !== undefined) return exp <= nowMs + windowMs ? "proactive_expiry" : null;
   const last = auth.last_refresh === undefined ? Number.NaN : Date.parse(auth.last_refresh);
-  return Number.isFinite(last) && last < nowMs - TOKEN_REFRESH_INTERVAL_MS;
+  return Number.isFinite(last) && last < nowMs - TOKEN_REFRESH_INTERVAL_MS ? "scheduled" : null;
+}
+
+/** Whether {@linkcode proactiveRefreshReason} finds a refresh due. */
+export function needsProactiveRefresh(auth: AuthDotJson | null | undefined, nowMs: number, windowMs: number): boolean {
+  return proactiveRefreshReason(auth, nowMs, windowMs) !== null;
 }
 
 /** Whether the access token is known to be expired already (not merely inside the window). */

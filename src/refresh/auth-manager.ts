@@ -1,127 +1,42 @@
 /**
- * Keeps one login's tokens fresh, in this process and across every process
- * that shares the same home: Codex CLI's `AuthManager` (proactive refresh,
- * the 401 recovery ladder, the account guard, permanent-failure caching)
- * plus a cross-process single-flight refresh through a lock file.
+ * {@linkcode AuthManager}: Codex CLI's `AuthManager` (proactive refresh, 401 recovery, account
+ * guard, permanent-failure caching), single-flight across processes, with a backoff.
  *
  * @module
  */
 import type { AuthStorage } from "../storage/auth-storage.ts";
 import type { AuthDotJson } from "../document/auth-types.ts";
 import { inspectSymbol } from "../contract/_redact.ts";
-import {
-  accountOf,
-  isKnownExpired,
-  isRefreshable,
-  mergeRefreshed,
-  needsProactiveRefresh,
-  sameAuth,
-  snapshotKey,
-  tokensChanged,
-} from "./_auth-manager-snapshot.ts";
-import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
-import { RefreshLock, type RefreshLockHandle, type RefreshLockOptions } from "./refresh-lock.ts";
-import {
-  HttpTokenRefresher,
-  REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
-  type TokenRefresher,
-} from "./token-refresher.ts";
+import { isKnownExpired, proactiveRefreshReason, sameAuth, snapshotKey } from "./_auth-manager-snapshot.ts";
+import { RefreshCoordinator } from "./_refresh-coordinator.ts";
+import { type AuthManagerOptions, DEFAULT_REFRESH_WINDOW_MS } from "./auth-manager-options.ts";
+import { DEFAULT_REFRESH_BACKOFF, RefreshBackoff } from "./refresh-backoff.ts";
 import { RefreshError } from "../contract/refresh-error.ts";
+import { RefreshLock } from "./refresh-lock.ts";
+import { HttpTokenRefresher } from "./token-refresher.ts";
+import { createUnauthorizedRecovery, type UnauthorizedRecovery } from "./unauthorized-recovery.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
 
-/** Codex's `CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES` (5), in ms. */
-export const DEFAULT_REFRESH_WINDOW_MS = 5 * 60 * 1000;
-
-/** The result of reloading during a 401 recovery (Codex's `ReloadOutcome`). */
-export type ReloadOutcome = "ReloadedChanged" | "ReloadedNoChange" | "Skipped";
-
-/** The steps of a 401 recovery, named as in Codex. */
-export type UnauthorizedRecoveryStep = "reload" | "refresh_token" | "done";
-
-/**
- * What one {@linkcode UnauthorizedRecovery.next} call did:
- * - `ReloadedChanged` / `ReloadedNoChange`: the reload step adopted the stored auth;
- * - `Refreshed`: the refresh step got new tokens over the network;
- * - `Adopted`: the refresh step found tokens another process (or caller) had
- *   just refreshed, with no network call;
- * - `Done`: nothing left to do.
- */
-export type RecoveryStepResult = "ReloadedChanged" | "ReloadedNoChange" | "Refreshed" | "Adopted" | "Done";
-
-/** A 401 recovery ladder: `reload` → `refresh_token` → `done`. */
-export interface UnauthorizedRecovery {
-  /** The step the next {@linkcode UnauthorizedRecovery.next} call runs. */
-  readonly step: UnauthorizedRecoveryStep;
-  /** Whether a step is left and the login is a refreshable ChatGPT login. */
-  hasNext(): boolean;
-  /**
-   * Runs the current step; retry the request afterwards.
-   * @throws {RefreshError} permanent `account-mismatch` when the reload is
-   * skipped (logged out, another account, or no `account_id`); the refresh
-   * step throws the refresher's errors.
-   */
-  next(): Promise<RecoveryStepResult>;
-}
-
-/** Options of {@linkcode AuthManager}. */
-export interface AuthManagerOptions {
-  /** Where the credentials live (see {@linkcode createAuthStorage}). */
-  storage: AuthStorage;
-  /**
-   * Exchanges refresh tokens.
-   * @default new HttpTokenRefresher()
-   */
-  refresher?: TokenRefresher;
-  /**
-   * The clock, for tests.
-   * @default () => Date.now()
-   */
-  now?: () => Date | number;
-  /**
-   * Refresh before use when the access token expires within this many ms.
-   * @default 300000 (5 minutes, as Codex)
-   */
-  refreshWindowMs?: number;
-  /**
-   * The cross-process lock's options (the path defaults to
-   * `<storage.home>/<storage.fileName>.lock`), or `false` to turn
-   * cross-process locking off (Codex's behaviour; only for benchmarks and
-   * single-process use). Required when `storage.home` is not set.
-   * @default { path: join(storage.home, (storage.fileName ?? "auth.json") + ".lock") }
-   */
-  lock?: Partial<RefreshLockOptions> | false;
-  /**
-   * Receives failures of the proactive refresh in {@linkcode AuthManager.auth},
-   * which are otherwise swallowed (as Codex logs them). Errors carry no tokens.
-   * @default no-op
-   */
-  onRefreshError?: (error: unknown) => void;
-}
-
-interface RefreshResult {
-  auth: AuthDotJson | null;
-  via: "network" | "adopted" | "none";
-}
+export { type AuthManagerOptions, DEFAULT_REFRESH_WINDOW_MS } from "./auth-manager-options.ts";
+export type { RecoveryStepResult, ReloadOutcome, UnauthorizedRecovery, UnauthorizedRecoveryStep } from "./unauthorized-recovery.ts";
 
 /**
  * Keeps one login's tokens fresh, in this process and across processes.
  *
- * - {@linkcode AuthManager.auth} returns the cached auth, refreshing first when
- *   the access token's `exp` is within `refreshWindowMs` (or, with no `exp`,
- *   when `last_refresh` is more than 8 days old).
- * - Every refresh is single-flight: one in this process (callers share the
- *   promise) and one across processes (a lock file beside auth.json). Inside
- *   the lock the storage is re-read; tokens another process refreshed are
- *   adopted with no network call, if the account matches.
- * - A permanent failure is remembered until the stored auth changes, so a dead
- *   refresh token is never retried in a loop.
+ * - {@linkcode AuthManager.auth} refreshes first when the access token's `exp` is within
+ *   `refreshWindowMs` (with no `exp`: when `last_refresh` is more than 8 days old).
+ * - Every refresh is single-flight in this process (callers share the promise) and across
+ *   processes (a lock file beside auth.json); inside the lock the storage is re-read, and tokens
+ *   another process refreshed for the same account are adopted with no network call.
+ * - A permanent failure is remembered until the stored auth changes: a dead token is never retried in a loop.
+ * - Each refresh says why (`refresh_reason`): `proactive_expiry` or `scheduled` from `auth()`,
+ *   `unauthorized_recovery` from the 401 ladder, `forced` from {@linkcode AuthManager.refreshToken}.
  *
- * **Proactive refresh failures.** Like Codex, {@linkcode AuthManager.auth}
- * reports a failed proactive refresh (through `onRefreshError` and
- * {@linkcode AuthManager.lastRefreshError}) and returns the old auth, which
- * may still work for the rest of the window. The exception: a *permanent*
- * failure when the access token is already expired is thrown, because the old
- * auth cannot work and the user must sign in again.
+ * **Proactive refresh failures.** Like Codex, `auth()` reports them (`onRefreshError`,
+ * {@linkcode AuthManager.lastRefreshError}) and returns the old auth, which may still work;
+ * a *permanent* failure once the access token has expired is thrown (sign in again). After
+ * another failure `auth()` leaves the endpoint alone for a while (`backoff`: 1 s, 2 s, 4 s …
+ * 60 s, plus up to 25 % jitter; reset by a success or a change of the stored login).
  *
  * @example Basic usage
  * ```ts
@@ -133,16 +48,10 @@ interface RefreshResult {
  *
  * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
  * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
- * await storage.save({
- *   auth_mode: "chatgpt",
- *   OPENAI_API_KEY: null,
- *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
- *   last_refresh: new Date().toISOString(),
- * });
+ * const tokens = { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" };
+ * await storage.save({ auth_mode: "chatgpt", OPENAI_API_KEY: null, tokens, last_refresh: new Date().toISOString() });
  * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
- * const refresher = {
- *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
- * };
+ * const refresher = { refresh: async () => ({ access_token: jwt({ exp: Date.now() / 1000 + 3600 }), refresh_token: "rt-2" }) };
  * const manager = new AuthManager({ storage, refresher });
  * const auth = await manager.auth(); // the access token had expired: refreshed first, under the lock
  * console.log(auth?.tokens?.refresh_token); // "rt-2"
@@ -151,31 +60,27 @@ interface RefreshResult {
  */
 export class AuthManager {
   readonly #storage: AuthStorage;
-  readonly #refresher: TokenRefresher;
   readonly #now: () => number;
   readonly #windowMs: number;
-  readonly #lock: RefreshLock | null;
   readonly #onRefreshError: (error: unknown) => void;
-  /** `undefined` until first loaded; `null` when logged out. */
-  #cached: AuthDotJson | null | undefined = undefined;
-  #loading: Promise<AuthDotJson | null> | null = null;
-  #inflight: Promise<RefreshResult> | null = null;
-  #permanent: { key: string; error: RefreshError } | null = null;
+  readonly #backoff: RefreshBackoff;
+  readonly #core: RefreshCoordinator;
   #lastRefreshError: unknown = undefined;
 
   /**
    * Creates a manager (nothing is read until the first call).
    *
-   * @param options Storage, refresher, clock, window, lock and error reporting.
+   * @param options Storage, refresher, clock, window, lock, backoff and error reporting.
    */
   constructor(options: AuthManagerOptions) {
     this.#storage = options.storage;
-    this.#refresher = options.refresher ?? new HttpTokenRefresher();
     const now = options.now;
     this.#now = now ? () => +now() : () => Date.now();
     this.#windowMs = options.refreshWindowMs ?? DEFAULT_REFRESH_WINDOW_MS;
     this.#onRefreshError = options.onRefreshError ?? (() => {});
-    this.#lock = resolveLock(options.storage, options.lock);
+    this.#backoff = new RefreshBackoff(options.backoff === false ? null : { ...DEFAULT_REFRESH_BACKOFF, ...options.backoff });
+    const [refresher, lock] = [options.refresher ?? new HttpTokenRefresher(), resolveLock(options.storage, options.lock)];
+    this.#core = new RefreshCoordinator({ storage: this.#storage, refresher, now: this.#now, lock, backoff: this.#backoff, onRefreshError: this.#onRefreshError });
   }
 
   /** The storage this manager reads and writes. */
@@ -185,7 +90,7 @@ export class AuthManager {
 
   /** The lock file path, or `null` when cross-process locking is off. */
   get lockPath(): string | null {
-    return this.#lock?.path ?? null;
+    return this.#core.lock?.path ?? null;
   }
 
   /** The last proactive-refresh failure reported by {@linkcode AuthManager.auth}, cleared by a success. */
@@ -193,52 +98,52 @@ export class AuthManager {
     return this.#lastRefreshError;
   }
 
+  /** When `auth()` will next try a due proactive refresh after a failure, or `null` if it would now. */
+  get refreshRetryAt(): Date | null {
+    const at = this.#backoff.retryAt(this.#now(), snapshotKey(this.#core.cached));
+    return at === null ? null : new Date(at);
+  }
+
   /**
-   * Returns the current auth (a copy), refreshing it first when the access
-   * token expires within the window. Loads from storage on first use.
+   * Returns the current auth (a copy), refreshing it first when the access token expires within
+   * the window, unless a recent failure holds it back (`backoff`). Loads the storage on first use.
    *
    * @returns The auth, or `null` when logged out.
-   * @throws {RefreshError} permanent, only when the proactive refresh failed
-   * for good and the access token has already expired.
+   * @throws {RefreshError} permanent, only when the refresh failed for good and the token has expired.
    * @throws {AuthStorageError} when the first load fails.
    * @example Basic usage
    * ```ts
-   * import { Buffer } from "node:buffer";
    * import { mkdtempSync } from "node:fs";
    * import { tmpdir } from "node:os";
    * import { join } from "node:path";
    * import { AuthManager, createAuthStorage } from "authkeep";
    *
-   * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
    * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
-   * await storage.save({
-   *   auth_mode: "chatgpt",
-   *   OPENAI_API_KEY: null,
-   *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
-   *   last_refresh: new Date().toISOString(),
-   * });
-   * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
-   * const refresher = {
-   *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
-   * };
-   * const manager = new AuthManager({ storage, refresher });
-   * const auth = await manager.auth();
-   * console.log(auth?.tokens?.refresh_token); // "rt-2": refreshed before use
+   * await storage.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-example" });
+   * const auth = await new AuthManager({ storage }).auth(); // an API key needs no refresh
+   * console.log(auth?.auth_mode); // "apikey"
    * ```
    */
   async auth(): Promise<AuthDotJson | null> {
-    const cached = await this.#ensureLoaded();
-    if (needsProactiveRefresh(cached, this.#now(), this.#windowMs)) {
+    const cached = await this.#core.ensureLoaded();
+    const now = this.#now();
+    const reason = proactiveRefreshReason(cached, now, this.#windowMs);
+    const key = snapshotKey(cached);
+    if (reason !== null && this.#backoff.retryAt(now, key) === null) {
       try {
-        await this.#refreshShared();
+        await this.#core.refreshShared(reason);
         this.#lastRefreshError = undefined;
+        this.#backoff.resetUnless(null);
       } catch (error) {
         this.#lastRefreshError = error;
+        const permanent = error instanceof RefreshError && error.permanent;
+        // A permanent failure is remembered per snapshot already; only the others wait.
+        if (!permanent) this.#backoff.failed(this.#now(), key);
         this.#onRefreshError(error);
-        if (error instanceof RefreshError && error.permanent && isKnownExpired(this.#cached, this.#now())) throw error;
+        if (permanent && isKnownExpired(this.#core.cached, this.#now())) throw error;
       }
     }
-    return copy(this.#cached ?? null);
+    return copy(this.#core.cached ?? null);
   }
 
   /**
@@ -256,32 +161,28 @@ export class AuthManager {
    * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
    * await storage.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-example" });
    * const manager = new AuthManager({ storage });
-   * await manager.auth();
    * await storage.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-rotated" }); // another process
    * console.log(await manager.reload()); // true
    * ```
    */
   async reload(): Promise<boolean> {
     const fresh = await this.#storage.load();
-    const changed = !sameAuth(this.#cached, fresh);
-    this.#setCached(fresh);
+    const changed = !sameAuth(this.#core.cached, fresh);
+    this.#core.setCached(fresh);
     return changed;
   }
 
   /**
-   * Refreshes the tokens now (Codex's guarded `refresh_token()`), single-flight
-   * within this process and across processes. Inside the lock the storage is
-   * re-read: if another process already refreshed this account's tokens they
-   * are adopted with no network call; otherwise the refresh token is exchanged
-   * and the result saved (only the returned fields replaced).
+   * Refreshes the tokens now (Codex's guarded `refresh_token()`, `refresh_reason: forced`),
+   * single-flight, under the lock: tokens another process already refreshed for this account
+   * are adopted with no network call; otherwise the result is saved (only the returned fields
+   * replaced). Not held back by the backoff.
    *
    * @returns The auth after the refresh (a copy); unchanged for API-key logins.
-   * @throws {RefreshError} permanent `account-mismatch` when the stored login
-   * was removed or belongs to another account; the refresher's errors otherwise
-   * (a permanent one is remembered until the stored auth changes).
+   * @throws {RefreshError} permanent `account-mismatch` when the stored login was removed or
+   * belongs to another account; the refresher's errors (a permanent one is remembered).
    * @throws {LockTimeoutError} when another process holds the lock too long.
-   * @throws {AuthFormatError} or {@linkcode AuthStorageError} when the stored
-   * auth cannot be read inside the lock.
+   * @throws {AuthFormatError} or {@linkcode AuthStorageError} when the stored auth cannot be read.
    * @example Basic usage
    * ```ts
    * import { Buffer } from "node:buffer";
@@ -292,34 +193,23 @@ export class AuthManager {
    *
    * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
    * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
-   * await storage.save({
-   *   auth_mode: "chatgpt",
-   *   OPENAI_API_KEY: null,
-   *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
-   *   last_refresh: new Date().toISOString(),
-   * });
+   * const tokens = { id_token: jwt({ email: "a@example.com" }), access_token: jwt({}), refresh_token: "rt-1", account_id: "acct-1" };
+   * await storage.save({ auth_mode: "chatgpt", OPENAI_API_KEY: null, tokens });
    * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
-   * const refresher = {
-   *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
-   * };
-   * const manager = new AuthManager({ storage, refresher });
-   * const auth = await manager.refreshToken();
-   * console.log(auth?.tokens?.refresh_token, auth?.tokens?.account_id); // "rt-2" "acct-1"
+   * const refresher = { refresh: async (_token: string, context?: { reason?: string }) => ({ refresh_token: `rt-2-${context?.reason}` }) };
+   * const auth = await new AuthManager({ storage, refresher }).refreshToken();
+   * console.log(auth?.tokens?.refresh_token, auth?.tokens?.account_id); // "rt-2-forced" "acct-1"
    * ```
    */
   async refreshToken(): Promise<AuthDotJson | null> {
-    return copy((await this.#refreshShared()).auth);
+    return copy((await this.#core.refreshShared("forced")).auth);
   }
 
   /**
-   * Starts a 401 recovery (Codex's `unauthorized_recovery`), capturing the
-   * account of the auth the failed request used. Steps:
-   * 1. `reload`: adopt the stored auth if its `tokens.account_id` matches
-   *    (`ReloadedChanged` / `ReloadedNoChange`); otherwise `Skipped`, which
-   *    throws the permanent account-mismatch error. A null `account_id`, a
-   *    missing login and an unreadable store are all `Skipped`.
-   * 2. `refresh_token`: {@linkcode AuthManager.refreshToken}.
-   * 3. `done`.
+   * Starts a 401 recovery (Codex's `unauthorized_recovery`) for the account of the auth the
+   * failed request used: `reload` adopts the stored auth if its `tokens.account_id` matches, else
+   * throws the permanent account-mismatch error (also for a null `account_id`, no login or an
+   * unreadable store); `refresh_token` refreshes (`refresh_reason: unauthorized_recovery`); `done`.
    *
    * @returns The recovery; retry the request after each successful `next()`.
    * @example Basic usage
@@ -332,17 +222,10 @@ export class AuthManager {
    *
    * const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
    * const storage = createAuthStorage({ home: mkdtempSync(join(tmpdir(), "authkeep-")) });
-   * await storage.save({
-   *   auth_mode: "chatgpt",
-   *   OPENAI_API_KEY: null,
-   *   tokens: { id_token: jwt({ email: "a@example.com" }), access_token: jwt({ exp: 0 }), refresh_token: "rt-1", account_id: "acct-1" },
-   *   last_refresh: new Date().toISOString(),
-   * });
+   * const tokens = { id_token: jwt({ email: "a@example.com" }), access_token: jwt({}), refresh_token: "rt-1", account_id: "acct-1" };
+   * await storage.save({ auth_mode: "chatgpt", OPENAI_API_KEY: null, tokens });
    * // Real use: the default HttpTokenRefresher. Here a stand-in for the token endpoint.
-   * const refresher = {
-   *   refresh: async () => ({ access_token: jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }), refresh_token: "rt-2" }),
-   * };
-   * const manager = new AuthManager({ storage, refresher });
+   * const manager = new AuthManager({ storage, refresher: { refresh: async () => ({ refresh_token: "rt-2" }) } });
    * await manager.auth();
    * // After a 401: retry the request after each step.
    * const recovery = manager.unauthorizedRecovery();
@@ -353,36 +236,15 @@ export class AuthManager {
    * ```
    */
   unauthorizedRecovery(): UnauthorizedRecovery {
-    const expected = accountOf(this.#cached) ?? null;
-    let step: UnauthorizedRecoveryStep = "reload";
-    return {
-      get step() {
-        return step;
-      },
-      hasNext: () => step !== "done" && isRefreshable(this.#cached),
-      next: async () => {
-        if (step === "reload") {
-          const outcome = await this.#reloadIfAccountMatches(expected);
-          if (outcome === "Skipped") {
-            step = "done";
-            throw accountMismatch();
-          }
-          step = "refresh_token";
-          return outcome;
-        }
-        if (step === "refresh_token") {
-          step = "done";
-          const result = await this.#refreshShared();
-          return result.via === "network" ? "Refreshed" : "Adopted";
-        }
-        return "Done";
-      },
-    };
+    return createUnauthorizedRecovery({
+      cached: () => this.#core.cached,
+      reloadIfAccountMatches: (expected) => this.#core.reloadIfAccountMatches(expected),
+      refresh: async () => (await this.#core.refreshShared("unauthorized_recovery")).via,
+    });
   }
 
   /**
-   * Deletes the stored credentials and forgets the cached ones. (Codex also
-   * revokes the tokens at the server first; authkeep leaves that to the caller.)
+   * Deletes the stored credentials and forgets the cached ones (Codex also revokes them at the server first).
    *
    * @returns Whether anything was removed.
    * @example Basic usage
@@ -401,7 +263,7 @@ export class AuthManager {
    */
   async logout(): Promise<boolean> {
     const removed = await this.#storage.delete();
-    this.#setCached(null);
+    this.#core.setCached(null);
     return removed;
   }
 
@@ -416,171 +278,9 @@ export class AuthManager {
   }
 
   #state(): string {
-    if (this.#cached === undefined) return "not loaded";
-    if (this.#cached === null) return "logged out";
-    return this.#cached.tokens ? "chatgpt" : this.#cached.OPENAI_API_KEY ? "apikey" : "empty";
-  }
-
-  async #ensureLoaded(): Promise<AuthDotJson | null> {
-    if (this.#cached !== undefined) return this.#cached;
-    this.#loading ??= this.#storage.load().finally(() => {
-      this.#loading = null;
-    });
-    const loaded = await this.#loading;
-    if (this.#cached === undefined) this.#cached = loaded;
-    return this.#cached;
-  }
-
-  #setCached(auth: AuthDotJson | null): void {
-    // A permanent failure belongs to one snapshot: any change of the auth forgets it.
-    if (this.#permanent && this.#permanent.key !== snapshotKey(auth)) this.#permanent = null;
-    this.#cached = auth;
-  }
-
-  async #reloadIfAccountMatches(expected: string | null): Promise<ReloadOutcome> {
-    if (expected === null) return "Skipped";
-    // As Codex: any load or parse error counts as "nothing stored" (the file store already retries torn reads).
-    const fresh = await this.#storage.load().catch(() => null);
-    if (accountOf(fresh) !== expected) return "Skipped";
-    const changed = !sameAuth(this.#cached, fresh);
-    this.#setCached(fresh);
-    return changed ? "ReloadedChanged" : "ReloadedNoChange";
-  }
-
-  #refreshShared(): Promise<RefreshResult> {
-    this.#inflight ??= this.#refreshGuarded().finally(() => {
-      this.#inflight = null;
-    });
-    return this.#inflight;
-  }
-
-  async #refreshGuarded(): Promise<RefreshResult> {
-    const snapshot = await this.#ensureLoaded();
-    if (!isRefreshable(snapshot)) return { auth: snapshot, via: "none" };
-    const expected = accountOf(snapshot);
-    // Codex: with no account to compare, the stored tokens are never trusted.
-    if (expected === null || expected === undefined) throw accountMismatch();
-    if (this.#permanent?.key === snapshotKey(snapshot)) {
-      // A dead login stays dead until the storage changes: check that without taking the lock.
-      const fresh = await this.#storage.load().catch(() => undefined);
-      if (fresh === undefined || sameAuth(fresh, snapshot)) throw this.#permanent.error;
-    }
-    const waited = await this.#lockOrAdopt(snapshot, expected);
-    if ("adopted" in waited) return { auth: waited.adopted, via: "adopted" };
-    try {
-      // Unlike the recovery's reload step (Codex maps read errors to "Skipped"), a storage error
-      // here is reported as itself: "auth.json is corrupt" helps more than "another account".
-      const fresh = await this.#storage.load();
-      if (accountOf(fresh) !== expected || !isRefreshable(fresh)) throw accountMismatch();
-      if (tokensChanged(fresh, snapshot)) {
-        this.#setCached(fresh);
-        return { auth: fresh, via: "adopted" };
-      }
-      this.#setCached(fresh);
-      const key = snapshotKey(fresh);
-      if (this.#permanent?.key === key) throw this.#permanent.error;
-      let refreshed;
-      try {
-        refreshed = await this.#refresher.refresh(fresh.tokens.refresh_token);
-      } catch (error) {
-        if (error instanceof RefreshError && error.reason === "exhausted") {
-          // Someone outside our lock (e.g. Codex itself) rotated the token; its save may land any moment.
-          const adopted = await this.#adoptLateSave(fresh, expected);
-          if (adopted) return { auth: adopted, via: "adopted" };
-        }
-        if (error instanceof RefreshError && error.permanent) this.#permanent = { key, error };
-        throw error;
-      }
-      // Persist as Codex does: reload, replace only what came back, keep the rest.
-      const current = await this.#storage.load();
-      if (accountOf(current) !== expected || !isRefreshable(current)) throw accountMismatch();
-      const merged = mergeRefreshed(current, refreshed, this.#now());
-      if (merged.droppedIdToken) {
-        this.#onRefreshError(new RefreshError("The token endpoint returned a malformed id_token; the previous one was kept", {
-          permanent: false,
-          reason: "transient",
-        }));
-      }
-      // Cache first: the old refresh token is spent now, so if the save fails this process at
-      // least keeps working with the new tokens (the save error is still thrown).
-      this.#setCached(merged.auth);
-      // No read-back: the codec round-trips exactly, and waiters in other processes are blocked on us.
-      await this.#storage.save(merged.auth);
-      return { auth: merged.auth, via: "network" };
-    } finally {
-      await waited.handle?.release().catch(() => {});
-    }
-  }
-
-  /**
-   * After `refresh_token_reused`: looks at the storage a few times over
-   * ~300 ms (PR #8645's "reload once and retry if the stored token changed")
-   * and adopts tokens of the same account that appeared meanwhile.
-   */
-  async #adoptLateSave(snapshot: AuthDotJson, expected: string): Promise<AuthDotJson | null> {
-    for (const delay of [0, 100, 200]) {
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      const fresh = await this.#storage.load().catch(() => undefined);
-      if (fresh !== undefined && accountOf(fresh) === expected && isRefreshable(fresh) && tokensChanged(fresh, snapshot)) {
-        this.#setCached(fresh);
-        return fresh;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Takes the cross-process lock, or returns tokens another process refreshed
-   * while we waited (its save usually lands before its lock is gone, so
-   * waiters finish without queueing for the lock one by one).
-   */
-  async #lockOrAdopt(
-    snapshot: AuthDotJson,
-    expected: string,
-  ): Promise<{ handle: RefreshLockHandle | null } | { adopted: AuthDotJson }> {
-    const lock = this.#lock;
-    if (lock === null) return { handle: null };
-    const start = Date.now();
-    let pause = lock.pollMs;
-    // Wake when the lock is released or the auth file replaced; the poll below is the fallback.
-    const authFile = this.#storage.fileName ?? "auth.json";
-    const waiter = lock.waiter([nodePath().basename(lock.path), authFile]);
-    try {
-      for (let round = 0; ; round++) {
-        // The first round goes straight for the lock (the holder re-reads the storage inside it anyway,
-        // so the network request starts one read sooner); later rounds look at the storage first, so
-        // after a release every waiter finds the new tokens without queueing for the lock.
-        if (round === 0) {
-          const handle = await lock.tryAcquire();
-          if (handle) return { handle };
-        }
-        let fresh: AuthDotJson | null | undefined;
-        try {
-          fresh = await this.#storage.load();
-        } catch {
-          fresh = undefined; // mid-write or briefly unavailable: look again next round
-        }
-        if (fresh !== undefined) {
-          if (accountOf(fresh) !== expected) throw accountMismatch();
-          if (tokensChanged(fresh, snapshot) && isRefreshable(fresh)) {
-            this.#setCached(fresh);
-            return { adopted: fresh };
-          }
-        }
-        if (round > 0) {
-          const handle = await lock.tryAcquire();
-          if (handle) return { handle };
-        }
-        const waited = Date.now() - start;
-        if (waited >= lock.timeoutMs) throw new LockTimeoutError(lock.path, waited, (await lock.holder()) ?? undefined);
-        await waiter.sleep(pause + Math.random() * pause);
-        // Back off so a slow token endpoint does not turn into a storm of storage reads (keyring D-Bus
-        // calls). With a working watch the release wakes us, so the timer is only a safety net.
-        pause = Math.min(pause * 2, waiter.watching ? 500 : 100);
-      }
-    } finally {
-      waiter.close();
-    }
+    const cached = this.#core.cached;
+    if (cached === undefined || cached === null) return cached === null ? "logged out" : "not loaded";
+    return cached.tokens ? "chatgpt" : cached.OPENAI_API_KEY ? "apikey" : "empty";
   }
 }
 
@@ -593,10 +293,6 @@ function resolveLock(storage: AuthStorage, option: AuthManagerOptions["lock"]): 
     );
   }
   return new RefreshLock({ ...option, path });
-}
-
-function accountMismatch(): RefreshError {
-  return new RefreshError(REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE, { permanent: true, reason: "account-mismatch" });
 }
 
 function copy(auth: AuthDotJson | null): AuthDotJson | null {

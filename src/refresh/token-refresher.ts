@@ -1,12 +1,27 @@
 /**
- * Exchanges a refresh token for new tokens at the OAuth token endpoint,
- * exactly as Codex CLI does, and classifies failures the way Codex does:
- * a *permanent* {@linkcode RefreshError} means "sign in again", a transient
- * one means "try again later".
+ * Exchanges a refresh token for new tokens at the OAuth token endpoint with
+ * Codex CLI 0.169's request, and classifies failures the way Codex does: a
+ * *permanent* {@linkcode RefreshError} means "sign in again", a transient one
+ * means "try again later". The endpoint is not trusted: no redirect is
+ * followed, the answer is read up to a cap, and what it echoes of our
+ * secrets never reaches an error.
  *
  * @module
  */
-import { RefreshError, type RefreshFailedReason } from "../contract/refresh-error.ts";
+import { MAX_RESPONSE_BYTES, readCappedText } from "./_read-capped-body.ts";
+import { classifyRefreshFailure, parseRefreshSuccess, transient } from "./_refresh-response.ts";
+import { authkeepUserAgent } from "./_user-agent.ts";
+import { RefreshError } from "../contract/refresh-error.ts";
+
+export {
+  REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
+  REFRESH_TOKEN_EXPIRED_MESSAGE,
+  REFRESH_TOKEN_INVALIDATED_MESSAGE,
+  REFRESH_TOKEN_REUSED_MESSAGE,
+  REFRESH_TOKEN_UNKNOWN_MESSAGE,
+} from "./refresh-messages.ts";
+export { classifyRefreshFailure, MAX_TOKEN_LENGTH } from "./_refresh-response.ts";
+export { MAX_RESPONSE_BYTES } from "./_read-capped-body.ts";
 
 /** Codex CLI's OAuth client id. */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
@@ -15,21 +30,28 @@ export const DEFAULT_REFRESH_TOKEN_URL = "https://auth.openai.com/oauth/token";
 /** The environment variable that overrides the token endpoint (Codex's name). */
 export const REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR = "CODEX_REFRESH_TOKEN_URL_OVERRIDE";
 
-/** Codex's message for `refresh_token_expired`. */
-export const REFRESH_TOKEN_EXPIRED_MESSAGE =
-  "Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again.";
-/** Codex's message for `refresh_token_reused`. */
-export const REFRESH_TOKEN_REUSED_MESSAGE =
-  "Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again.";
-/** Codex's message for `refresh_token_invalidated`. */
-export const REFRESH_TOKEN_INVALIDATED_MESSAGE =
-  "Your access token could not be refreshed because your refresh token was revoked. Please log out and sign in again.";
-/** Codex's message for any other 401 from the token endpoint. */
-export const REFRESH_TOKEN_UNKNOWN_MESSAGE =
-  "Your access token could not be refreshed. Please log out and sign in again.";
-/** Codex's message when the stored login now belongs to another account (or was removed). */
-export const REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE =
-  "Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.";
+/**
+ * Why a refresh is made, sent as `refresh_reason` (Codex 0.169's values):
+ * `proactive_expiry` (the access token expires soon), `scheduled` (no `exp`,
+ * and the last refresh is old), `unauthorized_recovery` (after a 401),
+ * `forced` (asked for explicitly).
+ */
+export type RefreshReason = "proactive_expiry" | "scheduled" | "unauthorized_recovery" | "forced";
+
+/** What a caller tells {@linkcode TokenRefresher.refresh} besides the token. */
+export interface RefreshContext {
+  /**
+   * Why the refresh is made.
+   * @default "forced"
+   */
+  reason?: RefreshReason;
+  /**
+   * Other secrets we hold (the access and id tokens), kept out of errors
+   * like the refresh token itself.
+   * @default []
+   */
+  secrets?: readonly string[];
+}
 
 /** The tokens a refresh returned; each is optional, as in Codex's `RefreshResponse`. */
 export interface RefreshedTokens {
@@ -61,9 +83,11 @@ export interface TokenRefresher {
   /**
    * Exchanges `refreshToken` for new tokens.
    *
+   * @param refreshToken The current refresh token.
+   * @param context Why the refresh is made, and other secrets to keep out of errors.
    * @throws {RefreshError} permanent when the refresh token is dead, transient otherwise.
    */
-  refresh(refreshToken: string): Promise<RefreshedTokens>;
+  refresh(refreshToken: string, context?: RefreshContext): Promise<RefreshedTokens>;
 }
 
 /** Options of {@linkcode HttpTokenRefresher}. */
@@ -84,13 +108,14 @@ export interface HttpTokenRefresherOptions {
    */
   fetch?: typeof fetch;
   /**
-   * Extra request headers, e.g. `originator` and `User-Agent` as Codex sends them.
+   * Extra request headers (they replace ours, `Content-Type` excepted), e.g.
+   * Codex's `originator` for a program that is entitled to send it.
    * @default {}
    */
   headers?: Record<string, string>;
   /**
-   * How long one refresh request may take before it fails as transient.
-   * The cross-process lock's stale bound is well above this.
+   * How long one refresh request may take, reading the answer included,
+   * before it fails as transient. The cross-process lock's stale bound is well above this.
    * @default 30000
    */
   timeoutMs?: number;
@@ -100,13 +125,27 @@ export interface HttpTokenRefresherOptions {
 export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
 
 /**
- * Refreshes tokens over HTTP with Codex CLI's request:
- * `POST {url}` with JSON `{client_id, grant_type: "refresh_token", refresh_token, scope: "openid profile email"}`.
+ * Refreshes tokens over HTTP with Codex CLI 0.169's request: `POST {url}`
+ * with JSON `{client_id, grant_type: "refresh_token", refresh_reason, refresh_token}`
+ * (no `scope`) and `User-Agent: authkeep/<version> (<runtime>; <platform> <arch>)`.
+ * Codex's `originator` header is not sent: it names the Codex app, and we are not it.
  *
  * Errors follow Codex: a 401 is a permanent {@linkcode RefreshError} whose
  * reason comes from the body's error code (`error.code`, or `error` when it
  * is a string, or top-level `code`, lowercased); any other status, a network
- * error, a timeout or a non-JSON success body is transient.
+ * error, a timeout or a non-JSON success body is transient. Beyond Codex,
+ * the endpoint is not trusted:
+ * - **No redirect is followed** (`redirect: "manual"`): a 3xx is transient, so
+ *   the refresh token never goes to another URL, and a response that a custom
+ *   `fetch` fetched from another origin is refused. A token endpoint has no
+ *   reason to redirect a POST; following even same-origin ones would let any
+ *   path on that origin answer for it.
+ * - The body is read up to {@link MAX_RESPONSE_BYTES} (1 MiB), streaming, and
+ *   each token must be at most {@link MAX_TOKEN_LENGTH} characters.
+ * - `timeoutMs` bounds the whole call, reading the body included.
+ * - The tokens we sent or hold are scrubbed from error bodies in any JSON
+ *   escaping before anything is parsed or cut, and no 8-character piece of
+ *   one reaches a message or `code`.
  *
  * @example Basic usage
  * ```ts
@@ -149,148 +188,59 @@ export class HttpTokenRefresher implements TokenRefresher {
    * Exchanges `refreshToken` for new tokens.
    *
    * @param refreshToken The current refresh token; the server rotates it.
+   * @param context Why (`refresh_reason`, default `forced`) and which other secrets to keep out of errors.
    * @returns The fields the server returned (each optional).
    * @throws {RefreshError} permanent (with Codex's exact message) on a 401;
-   * transient on anything else that is not a JSON success.
+   * transient on anything else that is not a JSON success, including a
+   * redirect, a body over 1 MiB and a timeout.
    * @example Basic usage
    * ```ts
    * import { HttpTokenRefresher } from "authkeep";
    *
    * const fetch = async () => Response.json({ access_token: "new-access" });
-   * const { access_token } = await new HttpTokenRefresher({ fetch }).refresh("the-stored-refresh-token");
+   * const refresher = new HttpTokenRefresher({ fetch });
+   * const { access_token } = await refresher.refresh("the-stored-refresh-token", { reason: "forced" });
    * console.log(access_token); // "new-access"
    * ```
    */
-  async refresh(refreshToken: string): Promise<RefreshedTokens> {
+  async refresh(refreshToken: string, context: RefreshContext = {}): Promise<RefreshedTokens> {
+    // Codex 0.169's body, keys in its order.
     const body = JSON.stringify({
       client_id: this.clientId,
       grant_type: "refresh_token",
+      refresh_reason: context.reason ?? "forced",
       refresh_token: refreshToken,
-      scope: "openid profile email",
     });
+    const headers = new Headers({ "User-Agent": authkeepUserAgent() });
+    for (const [name, value] of Object.entries(this.#headers)) headers.set(name, value);
+    headers.set("Content-Type", "application/json");
+    const signal = AbortSignal.timeout(this.#timeoutMs);
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(this.url, {
-        method: "POST",
-        headers: { ...this.#headers, "Content-Type": "application/json" },
-        body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      text = await response.text();
+      response = await this.#fetch(this.url, { method: "POST", headers, body, redirect: "manual", signal });
+      refuseForeign(response, this.url);
+      text = await readCappedText(response, MAX_RESPONSE_BYTES, signal);
     } catch (error) {
+      if (error instanceof RefreshError) throw error;
       // A fetch error names the URL at most, never the body we sent.
       const what = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "network error";
-      throw new RefreshError(`Failed to refresh token: ${what}`, { permanent: false, reason: "transient", cause: error });
+      throw transient(`Failed to refresh token: ${what}`, undefined, error);
     }
-    if (response.ok) return parseSuccess(text, response.status);
-    throw classifyRefreshFailure(response.status, scrub(text, refreshToken));
+    if (response.ok) return parseRefreshSuccess(text, response.status);
+    throw classifyRefreshFailure(response.status, text, [refreshToken, ...(context.secrets ?? [])]);
   }
 }
 
-/**
- * Turns a non-2xx answer of the token endpoint into a {@linkcode RefreshError},
- * as Codex does: 401 → permanent with the reason from the body's error code;
- * any other status → transient `Failed to refresh token: {status}: {message}`.
- *
- * @param status The HTTP status (not 2xx).
- * @param body The response body text.
- * @returns The classified error (not thrown).
- */
-export function classifyRefreshFailure(status: number, body: string): RefreshError {
-  const json = parseJsonOrUndefined(body);
-  const code = extractErrorCode(json);
-  if (status === 401) {
-    const [reason, message] = reasonForCode(code);
-    return new RefreshError(message, { permanent: true, reason, status, ...(code === undefined ? {} : { code }) });
-  }
-  return new RefreshError(`Failed to refresh token: ${status}: ${errorMessage(json, body)}`, {
-    permanent: false,
-    reason: "transient",
-    status,
-    ...(code === undefined ? {} : { code }),
-  });
-}
-
-function reasonForCode(code: string | undefined): [RefreshFailedReason, string] {
-  switch (code) {
-    case "refresh_token_expired":
-      return ["expired", REFRESH_TOKEN_EXPIRED_MESSAGE];
-    case "refresh_token_reused":
-      return ["exhausted", REFRESH_TOKEN_REUSED_MESSAGE];
-    case "refresh_token_invalidated":
-      return ["revoked", REFRESH_TOKEN_INVALIDATED_MESSAGE];
-    default:
-      return ["other", REFRESH_TOKEN_UNKNOWN_MESSAGE];
-  }
-}
-
-/** Codex's `extract_refresh_token_error_code`: `error.code`, `error` (string), or top-level `code`; lowercased. */
-function extractErrorCode(json: unknown): string | undefined {
-  if (!isObject(json)) return undefined;
-  const error = json.error;
-  if (isObject(error) && typeof error.code === "string") return error.code.toLowerCase();
-  if (typeof error === "string") return error.toLowerCase();
-  if (typeof json.code === "string") return json.code.toLowerCase();
-  return undefined;
-}
-
-/** Codex's `try_parse_error_message`: `error.message`, else the body, else "Unknown error". */
-function errorMessage(json: unknown, body: string): string {
-  if (isObject(json) && isObject(json.error) && typeof json.error.message === "string") return redactTokenLike(json.error.message);
-  if (body.length === 0) return "Unknown error";
-  return redactTokenLike(body);
-}
-
-// A server's error text is not ours to trust: it may quote tokens (a JWT, an opaque token) back.
-const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]{4,}/g;
-const OPAQUE_TOKEN_LIKE = /[\w+/=-]{32,}/g;
-const MAX_SERVER_TEXT = 200;
-
-/** Caps server text and replaces anything shaped like a token with `[redacted]`. */
-function redactTokenLike(text: string): string {
-  const capped = text.length > MAX_SERVER_TEXT ? `${text.slice(0, MAX_SERVER_TEXT)}…` : text;
-  return capped.replace(JWT_LIKE, "[redacted]").replace(OPAQUE_TOKEN_LIKE, "[redacted]");
-}
-
-function parseSuccess(text: string, status: number): RefreshedTokens {
-  const json = parseJsonOrUndefined(text);
-  if (!isObject(json)) {
-    throw new RefreshError(`Failed to refresh token: ${status}: the response is not a JSON object`, {
-      permanent: false,
-      reason: "transient",
-      status,
-    });
-  }
-  const tokens: RefreshedTokens = {};
-  for (const field of ["id_token", "access_token", "refresh_token"] as const) {
-    const value = json[field];
-    if (value === undefined || value === null) continue;
-    if (typeof value !== "string") {
-      throw new RefreshError(`Failed to refresh token: ${status}: ${field} is not a string`, {
-        permanent: false,
-        reason: "transient",
-        status,
-      });
-    }
-    tokens[field] = value;
-  }
-  return tokens;
-}
-
-/** Removes the refresh token we sent from text we may put in a message (a server could echo it). */
-function scrub(text: string, secret: string): string {
-  return secret.length > 0 ? text.split(secret).join("[redacted]") : text;
-}
-
-function parseJsonOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+/** Refuses a redirect (followed or not) and an answer from another origin; its body is dropped unread. */
+function refuseForeign(response: Response, url: string): void {
+  const status = response.status;
+  const redirect = response.type === "opaqueredirect" || status === 0 || (status >= 300 && status < 400);
+  const foreign = response.redirected || (response.url !== "" && new URL(response.url).origin !== new URL(url).origin);
+  if (!redirect && !foreign) return;
+  response.body?.cancel().catch(() => {});
+  const what = redirect
+    ? `${status}: the token endpoint redirected; authkeep follows no redirect from it`
+    : `${status}: the answer came from another URL than the token endpoint (a redirect was followed)`;
+  throw transient(`Failed to refresh token: ${what}`, status === 0 ? undefined : status);
 }

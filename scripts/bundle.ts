@@ -13,7 +13,8 @@
  * still hold:
  * - `dist/bundle/src/index.js`: the package entry;
  * - `dist/bundle/src/cli.js`: the `authkeep` binary;
- * - `dist/bundle/native/{linux,windows,macos}/store.js`: the platform backends,
+ * - `dist/bundle/native/{linux,windows,macos}/store.js`: the platform backends
+ * (and `native/lock/store.js`, the file locks, required by `src/storage/_file-locker.ts`),
  *   required on first use by `src/keyring/platform-keyring-stores.ts` as
  *   `../native/<os>/store.js`, so whatever file that code lands in must sit in
  *   `dist/bundle/src/` (checked below);
@@ -45,6 +46,7 @@ const ENTRIES: Record<string, string> = {
   "native/linux/store": "native/linux/store.js",
   "native/windows/store": "native/windows/store.js",
   "native/macos/store": "native/macos/store.js",
+  "native/lock/store": "native/lock/store.js",
 };
 
 rmSync(out, { recursive: true, force: true });

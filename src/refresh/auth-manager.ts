@@ -20,7 +20,7 @@ import {
   tokensChanged,
 } from "./_auth-manager-snapshot.ts";
 import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
-import { RefreshLock, type RefreshLockHandle, type RefreshLockOptions } from "./refresh-lock.ts";
+import { RefreshLock, type RefreshLockHandle, type RefreshLockOptions, refreshLockPath } from "./refresh-lock.ts";
 import {
   HttpTokenRefresher,
   REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
@@ -84,10 +84,10 @@ export interface AuthManagerOptions {
   refreshWindowMs?: number;
   /**
    * The cross-process lock: a {@linkcode RefreshLock}, options for one (the
-   * path defaults to `<storage.home>/<storage.fileName>.lock`), or `false` to
+   * path defaults to `<storage.home>/<storage.fileName>.authkeep-refresh.lock`), or `false` to
    * turn cross-process locking off (Codex's behaviour; only for benchmarks
    * and single-process use). Required when `storage.home` is not set.
-   * @default { path: join(storage.home, (storage.fileName ?? "auth.json") + ".lock") }
+   * @default { path: refreshLockPath(storage.home, storage.fileName) }
    */
   lock?: RefreshLock | Partial<RefreshLockOptions> | false;
   /**
@@ -583,7 +583,7 @@ export class AuthManager {
 function resolveLock(storage: AuthStorage, option: AuthManagerOptions["lock"]): RefreshLock | null {
   if (option === false) return null;
   if (option instanceof RefreshLock) return option;
-  const path = option?.path ?? (storage.home === undefined ? undefined : nodePath().join(storage.home, `${storage.fileName ?? "auth.json"}.lock`));
+  const path = option?.path ?? (storage.home === undefined ? undefined : refreshLockPath(storage.home, storage.fileName));
   if (path === undefined) {
     throw new TypeError(
       "AuthManager needs storage.home to place its lock file; pass lock: { path } (or lock: false to turn cross-process locking off)",

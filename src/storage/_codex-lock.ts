@@ -33,6 +33,8 @@ export interface LockLocation {
   warn: (message: string) => void;
   /** @default {DEFAULT_FILE_LOCK_TIMEOUT_MS} */
   lockTimeoutMs?: number;
+  /** `false` for files that are not Codex's (the doctor's probe file): no locks, no lock files. */
+  codexLocks?: boolean;
 }
 
 let warnedNoLocker = false;
@@ -44,6 +46,7 @@ export function codexLockPaths(location: Pick<LockLocation, "home" | "fileName">
 
 /** Runs `body` holding both Codex locks (or, without FFI, unlocked after a one-time warning). */
 export function* withCodexLocks<T>(location: LockLocation, body: () => Flow<T>): Flow<T> {
+  if (location.codexLocks === false) return yield* body();
   const { locker, reason } = fileLocker();
   if (locker === null) {
     if (!warnedNoLocker) {

@@ -3,17 +3,22 @@
  * and `auth.json.lock` behind), authkeep's logout, migrate and refresh finish
  * promptly and leave Codex's lock files exactly where they were. Before, each
  * stalled about 10 s on Codex's empty `auth.json.lock`, then deleted it.
+ * Both ways, Codex sees authkeep's locks (it waits for them, and gives up
+ * after its own 5 s bound on `auth.json.lock`).
  * Needs `AUTHKEEP_CODEX_BIN` (scripts/codex-setup.sh; `npm test` exports it).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { AuthManager, createAuthStorage, HttpTokenRefresher, parseAuthJson, refreshLockPath } from "../src/index.ts";
 import { runCli, tempHome, testKeyring } from "./fixtures/cli-harness.ts";
 import { TokenServer } from "./support/token-server.ts";
+import { runAsync } from "../src/contract/engine.ts";
+import { withCodexLocks } from "../src/storage/_codex-lock.ts";
+import { fileLocker } from "../src/storage/_file-locker.ts";
 
 const codex = process.env.AUTHKEEP_CODEX_BIN;
 const skip = !codex ? "AUTHKEEP_CODEX_BIN is not set (scripts/codex-setup.sh)" : process.platform !== "linux" && "the Linux Codex binary";
@@ -86,4 +91,53 @@ test("after a real Codex save, an AuthManager refresh finishes promptly, and Cod
   assert.deepEqual(inodes(home), before, "Codex's lock files untouched by the save and the refresh");
   assert.equal(existsSync(refreshLockPath(home)), false, "authkeep's own refresh lock is released");
   assert.equal(codexLoggedIn(home), true, "Codex reads the refreshed login");
+});
+
+/** Runs `codex login --with-api-key` in the background. */
+function codexLoginLater(home: string, key: string): Promise<{ code: number | null; stderr: string; exitedAt: number }> {
+  const child = spawn(codex!, ["-c", "cli_auth_credentials_store=file", "login", "--with-api-key"], {
+    env: { ...process.env, CODEX_HOME: home },
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  child.stdin.end(`${key}\n`);
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const kill = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve) => child.on("close", (code) => (clearTimeout(kill), resolve({ code, stderr, exitedAt: performance.now() }))));
+}
+
+test("the real Codex CLI waits for the locks authkeep holds, and writes only after authkeep released them", { skip, timeout: 120_000 }, async (t) => {
+  const home = tempHome(t);
+  const location = { home, fileName: "auth.json", warn: () => {} };
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let releasedAt = 0;
+  const holding = runAsync(withCodexLocks(location, function* () {
+    yield { sync: () => {}, async: () => released };
+  })).then(() => (releasedAt = performance.now()));
+  const login = codexLoginLater(home, "sk-authkeep-CANARY-waits");
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // let Codex reach its flock
+  assert.equal(existsSync(join(home, "auth.json")), false, "Codex has not written while authkeep holds the locks");
+  release();
+  await holding;
+  const result = await login;
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.exitedAt > releasedAt, "Codex finished after the release");
+  assert.equal(parseAuthJson(readFileSync(join(home, "auth.json"), "utf8")).OPENAI_API_KEY, "sk-authkeep-CANARY-waits");
+});
+
+test("the real Codex CLI gives up ('credential commit lock timed out') while authkeep holds auth.json.lock", { skip, timeout: 120_000 }, async (t) => {
+  const home = tempHome(t);
+  const { locker } = fileLocker();
+  assert.ok(locker, "FFI is available in the test suite");
+  const file = locker.open(join(home, "auth.json.lock"), 0o600);
+  try {
+    assert.equal(locker.tryLock(file), true);
+    const result = await codexLoginLater(home, "sk-authkeep-CANARY-refused");
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /credential commit lock timed out/);
+    assert.equal(existsSync(join(home, "auth.json")), false, "Codex wrote nothing");
+  } finally {
+    locker.close(file);
+  }
 });

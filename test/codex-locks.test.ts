@@ -7,12 +7,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { AuthStorageError, createAuthStorage, LockTimeoutError, parseAuthJson, serializeAuthJson } from "../src/index.ts";
 import { authWithPrefix, tempHome } from "./support/auth-fixtures.ts";
 import { collect, fixturePath, spawnFixture } from "./support/child-process.ts";
+import { HOSTILE_KINDS, makeHostilePath } from "./support/hostile-paths.ts";
 
 const hasFlock = process.platform === "linux" && spawnSync("flock", ["--version"]).status === 0;
 const skip = !hasFlock && "needs Linux and flock(1) from util-linux";
@@ -116,39 +117,13 @@ for (const name of LOCKS) {
   }
 }
 
-/** Puts something hostile at `path`; returns a description, or null when it cannot be made here. */
-function makeHostile(kind: string, path: string, home: string): boolean {
-  switch (kind) {
-    case "FIFO":
-      return spawnSync("mkfifo", [path]).status === 0;
-    case "directory":
-      mkdirSync(path);
-      return true;
-    case "dangling symlink":
-      symlinkSync(join(home, "nowhere"), path);
-      return true;
-    case "looping symlink":
-      symlinkSync(path, path);
-      return true;
-    case "symlink to a file":
-      writeFileSync(join(home, "elsewhere"), "");
-      symlinkSync(join(home, "elsewhere"), path);
-      return true;
-    case "character device":
-      return spawnSync("mknod", [path, "c", "1", "3"]).status === 0; // /dev/null's numbers; needs root
-    default:
-      throw new Error(kind);
-  }
-}
-
-const HOSTILE = ["FIFO", "directory", "dangling symlink", "looping symlink", "symlink to a file", "character device"];
 for (const name of LOCKS) {
-  for (const kind of HOSTILE) {
+  for (const kind of HOSTILE_KINDS) {
     for (const sync of [false, true]) {
       const call = sync ? "saveSync()" : "save()";
       test(`${call} with a ${kind} at ${name}: a typed AuthStorageError at once, auth.json intact`, { skip, timeout: 10_000 }, async (t) => {
         const { home, file, before } = homeWithLogin(t);
-        if (!makeHostile(kind, join(home, name), home)) return t.skip(`cannot make a ${kind} here`);
+        if (!makeHostilePath(kind, join(home, name), home)) return t.skip(`cannot make a ${kind} here`);
         const storage = createAuthStorage({ home, mode: "file" });
         const error = await (sync ? Promise.resolve().then(() => storage.saveSync(authWithPrefix("x"))) : storage.save(authWithPrefix("x"))).then(
           () => null,

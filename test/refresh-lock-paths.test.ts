@@ -6,40 +6,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, openSync, closeSync, ftruncateSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { AuthManager, AuthStorageError, createAuthStorage, LockTimeoutError, RefreshLock, refreshLockPath } from "../src/index.ts";
 import { fakeJwt, tempHome } from "./support/auth-fixtures.ts";
 import { collect, fixturePath, spawnFixture } from "./support/child-process.ts";
+import { HOSTILE_KINDS, makeHostilePath } from "./support/hostile-paths.ts";
 
 const posix = process.platform !== "win32";
 
-function makeHostile(kind: string, path: string, home: string): boolean {
-  switch (kind) {
-    case "FIFO":
-      return spawnSync("mkfifo", [path]).status === 0;
-    case "directory":
-      mkdirSync(path);
-      return true;
-    case "dangling symlink":
-      symlinkSync(join(home, "nowhere"), path);
-      return true;
-    case "looping symlink":
-      symlinkSync(path, path);
-      return true;
-    case "character device":
-      return spawnSync("mknod", [path, "c", "1", "5"]).status === 0; // /dev/zero's numbers; needs root
-    default:
-      throw new Error(kind);
-  }
-}
-
-for (const kind of ["FIFO", "directory", "dangling symlink", "looping symlink", "character device"]) {
+for (const kind of HOSTILE_KINDS) {
   test(`RefreshLock: a ${kind} at the lock path is a typed AuthStorageError at once, not a wait`, { skip: !posix && "POSIX file types", timeout: 10_000 }, async (t) => {
     const home = tempHome(t, "authkeep-lockpath-");
     const path = refreshLockPath(home);
-    if (!makeHostile(kind, path, home)) return t.skip(`cannot make a ${kind} here`);
+    if (!makeHostilePath(kind, path, home)) return t.skip(`cannot make a ${kind} here`);
     const error = await new RefreshLock({ path }).acquire().then(() => null, (e: unknown) => e);
     assert.ok(error instanceof AuthStorageError, `got ${String(error)}`);
     assert.ok(["ELOOP", "EISDIR", "EFTYPE"].includes(error.code ?? ""), String(error.code));

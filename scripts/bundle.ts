@@ -20,7 +20,7 @@
  *   which the other files read what they need from;
  * - `dist/bundle/src/testing.js`: `authkeep/testing`, a few lines;
  * - `dist/bundle/src/cli.js`: the `authkeep` binary, the CLI's own code;
- * - `dist/bundle/native/{linux,windows,macos}/store.js`: the platform
+ * - `dist/bundle/native/{linux,windows,macos,lock}/store.js`: the platform
  *   backends, required on first use by `src/keyring/platform-keyring-stores.ts`
  *   as `../native/<os>/store.js` from `index.js` (checked below), and
  *   `dist/bundle/native/_shared/*.js`, the FFI layer they share (esbuild's
@@ -139,7 +139,7 @@ const others = await build({
 // The backends share their FFI layer; chunks sit as deep as the stores, so one relative path to
 // the library entry holds for both.
 const backends = await build({
-  entryPoints: ["linux", "windows", "macos"].map((os) => ({ in: join(dist, "native", os, "store.js"), out: `native/${os}/store` })),
+  entryPoints: ["linux", "windows", "macos", "lock"].map((os) => ({ in: join(dist, "native", os, "store.js"), out: `native/${os}/store` })),
   splitting: true,
   chunkNames: "native/_shared/[name]-[hash]",
   plugins: [importLibrary(join(out, "native", "linux"))],

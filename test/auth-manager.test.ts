@@ -391,7 +391,7 @@ test("AuthManager: util.inspect and JSON.stringify never show a token", async (t
 
 test("AuthManager: the lock file lives beside the auth file; a storage without a home needs an explicit lock", async (t) => {
   const { storage, manager, home } = await setup(t);
-  assert.equal(manager().lockPath, join(home, "auth.json.lock"));
+  assert.equal(manager().lockPath, join(home, "auth.json.authkeep-refresh.lock"));
   const homeless: AuthStorage = {
     mode: storage.mode,
     load: () => storage.load(),
@@ -410,9 +410,9 @@ test("AuthManager: every storage mode gets its lock file beside the credentials 
   const { home } = await setup(t);
   for (const mode of AUTH_CREDENTIALS_STORE_MODES) {
     const storage = createAuthStorage({ home, mode, onWarning: () => {} });
-    assert.equal(new AuthManager({ storage }).lockPath, join(home, "auth.json.lock"), mode);
+    assert.equal(new AuthManager({ storage }).lockPath, join(home, "auth.json.authkeep-refresh.lock"), mode);
     const named = createAuthStorage({ home, mode, fileName: "work-auth.json", onWarning: () => {} });
-    assert.equal(new AuthManager({ storage: named }).lockPath, join(home, "work-auth.json.lock"), mode);
+    assert.equal(new AuthManager({ storage: named }).lockPath, join(home, "work-auth.json.authkeep-refresh.lock"), mode);
   }
 });
 

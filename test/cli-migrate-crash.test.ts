@@ -95,7 +95,7 @@ async function completeMove(keyring: TestKeyring, home: string, to: Store, auth:
   assert.equal(result.code, 0, `${when}: the second run failed:\n${result.stdout}${result.stderr}`);
   assert.ok(Date.now() - start < 10_000, `${when}: the second run waited ${Date.now() - start} ms (the dead run's lock should be taken over)`);
   assert.deepEqual(await assertNeverZeroCopies(keyring, home, auth, `${when}, after the second run`), [to]);
-  assert.equal(existsSync(join(home, "auth.json.lock")), false, `${when}: the lock file is gone`);
+  assert.equal(existsSync(join(home, "auth.json.authkeep-refresh.lock")), false, `${when}: the lock file is gone`);
 }
 
 describe("authkeep migrate, killed between its steps", { skip }, () => {

@@ -32,7 +32,7 @@ test("file storage: save leaves no temp file behind", async (t) => {
   const storage = createAuthStorage({ home, mode: "file" });
   await storage.save(authWithPrefix("a"));
   storage.saveSync(authWithPrefix("b"));
-  assert.deepEqual(readdirSync(home), ["auth.json"]);
+  assert.deepEqual(readdirSync(home).sort(), ["auth.json", "auth.json.lock", "auth.lock"], "only the file and Codex's two lock files");
 });
 
 test("file storage: a reader in another process never sees a half-written file", async (t) => {
@@ -45,7 +45,7 @@ test("file storage: a reader in another process never sees a half-written file",
   assert.equal(written.code, 0, written.stderr);
   assert.equal(read.code, 0, read.stderr);
   assert.deepEqual(JSON.parse(read.stdout), { loads: 4000, failures: 0, missing: 0 });
-  assert.deepEqual(readdirSync(home), ["auth.json"]);
+  assert.deepEqual(readdirSync(home).sort(), ["auth.json", "auth.json.lock", "auth.lock"]);
 });
 
 test("file storage: load retries while another process truncates and rewrites the file", async (t) => {

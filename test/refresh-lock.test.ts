@@ -28,7 +28,7 @@ function holderJson(pid: number, host = hostname(), nonce = "0011223344556677889
 
 test("RefreshLock: acquire writes pid, host, start time and nonce to a 0600 file; release removes it", async (t) => {
   const dir = await tempDir(t);
-  const lock = new RefreshLock({ path: join(dir, "auth.json.lock") });
+  const lock = new RefreshLock({ path: join(dir, "auth.json.authkeep-refresh.lock") });
   const handle = await lock.acquire();
   const content = JSON.parse(await readFile(lock.path, "utf8"));
   assert.equal(content.pid, process.pid);
@@ -41,16 +41,21 @@ test("RefreshLock: acquire writes pid, host, start time and nonce to a 0600 file
   assert.equal(await handle.release(), false);
 });
 
-test("RefreshLock: creates the home directory when it does not exist yet", async (t) => {
+test("RefreshLock: creates the home directory (0700) when it does not exist yet", async (t) => {
   const dir = await tempDir(t);
-  const lock = new RefreshLock({ path: join(dir, "new-home", "auth.json.lock") });
-  const handle = await lock.acquire();
-  await handle.release();
+  const path = join(dir, "new-home", "auth.json.authkeep-refresh.lock");
+  const handle = await new RefreshLock({ path }).acquire();
+  const home = await stat(join(dir, "new-home"));
+  assert.ok(home.isDirectory(), "the home was created");
+  if (process.platform !== "win32") assert.equal(home.mode & 0o777, 0o700);
+  assert.equal(JSON.parse(await readFile(path, "utf8")).nonce, handle.nonce, "the lock file is inside it, and ours");
+  assert.equal(await handle.release(), true);
+  await assert.rejects(stat(path), { code: "ENOENT" });
 });
 
 test("RefreshLock: a second acquirer waits and gets a typed LockTimeoutError naming the holder", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   const held = await new RefreshLock({ path }).acquire();
   try {
     assert.equal(await new RefreshLock({ path }).tryAcquire(), null);
@@ -66,7 +71,7 @@ test("RefreshLock: a second acquirer waits and gets a typed LockTimeoutError nam
 
 test("RefreshLock: a waiter gets the lock as soon as the holder releases it", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   const held = await new RefreshLock({ path }).acquire();
   const waiting = new RefreshLock({ path, timeoutMs: 10_000 }).acquire();
   setTimeout(() => void held.release(), 50);
@@ -77,7 +82,7 @@ test("RefreshLock: a waiter gets the lock as soon as the holder releases it", as
 
 test("RefreshLock: release removes only our own lock (checked by the nonce)", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   const handle = await new RefreshLock({ path }).acquire();
   const other = holderJson(process.pid + 1, "another-host", "ffeeddccbbaa99887766554433221100");
   await writeFile(path, other);
@@ -87,7 +92,7 @@ test("RefreshLock: release removes only our own lock (checked by the nonce)", as
 
 test("RefreshLock: mutual exclusion among concurrent acquirers", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   let inside = 0;
   let maxInside = 0;
   await Promise.all(
@@ -107,7 +112,7 @@ test("RefreshLock: mutual exclusion among concurrent acquirers", async (t) => {
 
 test("RefreshLock: a lock whose holder pid is dead on this host is stale and taken over", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   await writeFile(path, holderJson(await deadPid()));
   const handle = await new RefreshLock({ path, staleMs: 60_000 }).tryAcquire();
   assert.ok(handle);
@@ -117,7 +122,7 @@ test("RefreshLock: a lock whose holder pid is dead on this host is stale and tak
 
 test("RefreshLock: a live holder on another host is respected until the stale bound, then taken over", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   await writeFile(path, holderJson(1, "some-other-host"));
   assert.equal(await new RefreshLock({ path, staleMs: 60_000 }).tryAcquire(), null);
   const old = new Date(Date.now() - 120_000);
@@ -129,7 +134,7 @@ test("RefreshLock: a live holder on another host is respected until the stale bo
 
 test("RefreshLock: a lock left by an earlier process with our own pid is stale", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   await writeFile(path, holderJson(process.pid));
   const handle = await new RefreshLock({ path, staleMs: 60_000 }).tryAcquire();
   assert.ok(handle);
@@ -138,7 +143,7 @@ test("RefreshLock: a lock left by an earlier process with our own pid is stale",
 
 test("RefreshLock: an empty lock file (holder died while writing it) is only taken over after a grace period", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   await writeFile(path, "");
   assert.equal(await new RefreshLock({ path, staleMs: 60_000 }).tryAcquire(), null);
   const old = new Date(Date.now() - 30_000);
@@ -150,7 +155,7 @@ test("RefreshLock: an empty lock file (holder died while writing it) is only tak
 
 test("RefreshLock: many waiters racing for one stale lock: exactly one wins", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   const pid = await deadPid();
   for (let round = 0; round < 20; round++) {
     await writeFile(path, holderJson(pid, hostname(), `${round.toString(16).padStart(2, "0")}112233445566778899aabbccddeeff`));
@@ -164,7 +169,7 @@ test("RefreshLock: many waiters racing for one stale lock: exactly one wins", as
 
 test("RefreshLock: a holder killed with SIGKILL while holding the lock is taken over within the stale bound", async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   const child = spawn(process.execPath, workerArgs(), {
     env: { ...process.env, AUTHKEEP_STORM_CONFIG: JSON.stringify({ role: "hold-lock", lockPath: path }) },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
@@ -190,7 +195,7 @@ test("RefreshLock: a holder killed with SIGKILL while holding the lock is taken 
 
 test("RefreshLock: a waiter's sleep ends when the lock file is released, not at its timer", { timeout: 30_000 }, async (t) => {
   const dir = await tempDir(t);
-  const path = join(dir, "auth.json.lock");
+  const path = join(dir, "auth.json.authkeep-refresh.lock");
   const lock = new RefreshLock({ path });
   const held = await lock.acquire();
   const waiter = lock.waiter();

@@ -273,7 +273,7 @@ test("AuthManager + HttpTokenRefresher: every refresh failure from a real token 
 
 test("AuthManager: a refresh lock held by another process times out with LockTimeoutError", async () => {
   const { manager, dir } = await expiredManager(`${base}/success`, { lockTimeoutMs: 150 });
-  const held = await new RefreshLock({ path: join(dir, "auth.json.lock") }).acquire();
+  const held = await new RefreshLock({ path: join(dir, "auth.json.authkeep-refresh.lock") }).acquire();
   try {
     await driveManager("lock timeout", manager);
     collector.object("lock handle", held);

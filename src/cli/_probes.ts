@@ -10,6 +10,9 @@ import { nodeFs } from "../contract/_node-builtins.ts";
 import { dirname, join } from "node:path";
 import { serializeAuthJson } from "../document/auth-json.ts";
 import { createAuthStorage } from "../storage/create-auth-storage.ts";
+import { FlowStorage } from "../storage/_flow-storage.ts";
+import { fileStorageFlows } from "../storage/file-storage.ts";
+import { fileLocker } from "../storage/_file-locker.ts";
 import type { KeyringStore } from "../contract/keyring-store.ts";
 import { diagnoseKeyringError, type EnvironmentFacts } from "./_diagnose.ts";
 import { type Latency, mismatch, type ProbeProblem, probeAuth, ReadBackError, roundTrips, storageOps, uniqueSuffix } from "./_round-trips.ts";
@@ -43,14 +46,15 @@ export async function probeFile(home: string, cleanups: Set<() => Promise<void>>
   const fileName = `.authkeep-doctor-${uniqueSuffix()}.json`;
   const report: BackendReport = { name: "file", ok: false, backend: home, probe: { file: join(home, fileName) }, notes: [] };
   // The file store's own warnings (a home others can write to) are exactly what the doctor should report.
-  const storage = createAuthStorage({
-    home,
-    mode: "file",
-    fileName,
-    onWarning: (message) => {
-      if (!report.notes.includes(message)) report.notes.push(message);
-    },
-  });
+  const warn = (message: string) => {
+    if (!report.notes.includes(message)) report.notes.push(message);
+  };
+  // The probe file is not Codex's auth.json, so it takes none of Codex's locks (and leaves no lock files).
+  const storage = new FlowStorage("file", home, fileName, fileStorageFlows({ home, fileName, warn, codexLocks: false }));
+  const locking = fileLocker();
+  if (locking.locker === null) {
+    warn(`no file locking here (${locking.reason}): writes of auth.json are atomic but do not keep a concurrent Codex writer out`);
+  }
   const auth = probeAuth();
   let stage = "save";
   const cleanup = async () => {

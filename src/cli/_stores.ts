@@ -18,7 +18,7 @@ import { KeyringError } from "../contract/keyring-error.ts";
 import type { KeyringStore } from "../contract/keyring-store.ts";
 import { computeStoreKey } from "../document/store-key.ts";
 import type { LockTimeoutError } from "../contract/lock-timeout-error.ts";
-import { RefreshLock, type RefreshLockHandle } from "../refresh/refresh-lock.ts";
+import { RefreshLock, type RefreshLockHandle, refreshLockPath } from "../refresh/refresh-lock.ts";
 
 /** A JSON-friendly description of an error; never contains a secret (authkeep's messages never do). */
 export interface ErrorInfo {
@@ -183,7 +183,7 @@ export const CLI_LOCK_TIMEOUT_MS = 15_000;
 
 /**
  * Takes the cross-process refresh lock that {@linkcode AuthManager} uses
- * (`<home>/auth.json.lock`), so that no refresh in another process can write
+ * (`<home>/auth.json.authkeep-refresh.lock`), so that no refresh in another process can write
  * tokens while a command moves or deletes them. A lock left by a process that
  * died is taken over at once.
  *
@@ -192,7 +192,7 @@ export const CLI_LOCK_TIMEOUT_MS = 15_000;
  */
 export async function lockHome(stores: Stores, exists: boolean): Promise<RefreshLockHandle | null> {
   if (!exists) return null;
-  const lock = new RefreshLock({ path: `${stores.filePath}.lock`, timeoutMs: CLI_LOCK_TIMEOUT_MS });
+  const lock = new RefreshLock({ path: refreshLockPath(dirname(stores.filePath), stores.fileName), timeoutMs: CLI_LOCK_TIMEOUT_MS });
   return await lock.acquire();
 }
 
@@ -202,6 +202,7 @@ export async function lockHome(stores: Stores, exists: boolean): Promise<Refresh
  * file of an interrupted takeover that keeps it from being taken over).
  */
 export function lockBusyMessage(error: LockTimeoutError): string {
+  if (error.lock === "file") return `${error.message}; try again when it is done`;
   const holder = error.holder;
   if (holder !== undefined && holder.host === hostname() && !pidAlive(holder.pid)) {
     let claims: string[] = [];

@@ -3,7 +3,7 @@
  * auth.json and the OS keyring without ever leaving zero copies.
  *
  * The steps, each of which ends with both or one complete copy stored:
- * 1. `lock`: take the refresh lock (`<home>/auth.json.lock`), so that no
+ * 1. `lock`: take the refresh lock (`<home>/auth.json.authkeep-refresh.lock`), so that no
  *    AuthManager in another process rewrites the tokens meanwhile;
  * 2. `read`: read both stores (nothing changed yet);
  * 3. `write-target`: write the target (the file atomically; the keyring

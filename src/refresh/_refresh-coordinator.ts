@@ -13,7 +13,7 @@ import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
 import { RefreshError } from "../contract/refresh-error.ts";
 import { accountMismatchError as accountMismatch } from "./refresh-messages.ts";
 import type { RefreshLock, RefreshLockHandle } from "./refresh-lock.ts";
-import type { RefreshReason, TokenRefresher } from "./token-refresher.ts";
+import { DEFAULT_REFRESH_TIMEOUT_MS, type RefreshReason, type TokenRefresher } from "./token-refresher.ts";
 import type { ReloadOutcome } from "./unauthorized-recovery.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
 
@@ -122,6 +122,7 @@ export class RefreshCoordinator {
     }
     const waited = await this.#lockOrAdopt(snapshot, expected);
     if ("adopted" in waited) return { auth: waited.adopted, via: "adopted" };
+    const queuedMs = waited.queuedMs;
     try {
       // Unlike the recovery's reload step (Codex maps read errors to "Skipped"), a storage error
       // here is reported as itself: "auth.json is corrupt" helps more than "another account".
@@ -131,6 +132,9 @@ export class RefreshCoordinator {
         this.#setCached(fresh);
         return { auth: fresh, via: "adopted" };
       }
+      // No queueing: we waited a while and the holder left no new tokens, so its request failed or
+      // timed out. Report that instead of spending another full request timeout in turn.
+      if (queuedMs > this.#waitBoundMs() / 4) throw queuedBehindFailure(queuedMs);
       this.#setCached(fresh);
       const key = snapshotKey(fresh);
       if (this.#permanent?.key === key) throw this.#permanent.error;
@@ -186,6 +190,15 @@ export class RefreshCoordinator {
   }
 
   /**
+   * How long a refresh waits for another process's: about one request timeout (the holder's request
+   * is bounded by it), and never more than the lock's own bound.
+   */
+  #waitBoundMs(): number {
+    const request = this.#refresher.timeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
+    return Math.min(this.#lock?.timeoutMs ?? Infinity, request + 1000);
+  }
+
+  /**
    * Takes the cross-process lock, or returns tokens another process refreshed
    * while we waited (its save usually lands before its lock is gone, so
    * waiters finish without queueing for the lock one by one).
@@ -193,10 +206,11 @@ export class RefreshCoordinator {
   async #lockOrAdopt(
     snapshot: AuthDotJson,
     expected: string,
-  ): Promise<{ handle: RefreshLockHandle | null } | { adopted: AuthDotJson }> {
+  ): Promise<{ handle: RefreshLockHandle | null; queuedMs: number } | { adopted: AuthDotJson }> {
     const lock = this.#lock;
-    if (lock === null) return { handle: null };
+    if (lock === null) return { handle: null, queuedMs: 0 };
     const start = Date.now();
+    const bound = this.#waitBoundMs();
     let pause = lock.pollMs;
     // Wake when the lock is released or the auth file replaced; the poll below is the fallback.
     const authFile = this.#storage.fileName ?? "auth.json";
@@ -208,7 +222,7 @@ export class RefreshCoordinator {
         // after a release every waiter finds the new tokens without queueing for the lock.
         if (round === 0) {
           const handle = await lock.tryAcquire();
-          if (handle) return { handle };
+          if (handle) return { handle, queuedMs: 0 };
         }
         let fresh: AuthDotJson | null | undefined;
         try {
@@ -225,10 +239,10 @@ export class RefreshCoordinator {
         }
         if (round > 0) {
           const handle = await lock.tryAcquire();
-          if (handle) return { handle };
+          if (handle) return { handle, queuedMs: Date.now() - start };
         }
         const waited = Date.now() - start;
-        if (waited >= lock.timeoutMs) throw new LockTimeoutError(lock.path, waited, (await lock.holder()) ?? undefined);
+        if (waited >= bound) throw new LockTimeoutError(lock.path, waited, (await lock.holder()) ?? undefined);
         await waiter.sleep(pause + Math.random() * pause);
         // Back off so a slow token endpoint does not turn into a storm of storage reads (keyring D-Bus
         // calls). With a working watch the release wakes us, so the timer is only a safety net.
@@ -238,4 +252,11 @@ export class RefreshCoordinator {
       waiter.close();
     }
   }
+}
+
+function queuedBehindFailure(queuedMs: number): RefreshError {
+  return new RefreshError(
+    `Failed to refresh token: another process's refresh of this login did not complete in the ${Math.round(queuedMs)} ms we waited for it; try again`,
+    { permanent: false, reason: "transient" },
+  );
 }

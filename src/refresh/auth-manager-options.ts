@@ -32,10 +32,10 @@ export interface AuthManagerOptions {
   refreshWindowMs?: number;
   /**
    * The cross-process lock: a {@linkcode RefreshLock}, options for one (the
-   * path defaults to `<storage.home>/<storage.fileName>.lock`), or `false` to
+   * path defaults to `<storage.home>/<storage.fileName>.authkeep-refresh.lock`), or `false` to
    * turn cross-process locking off (Codex's behaviour; only for benchmarks
    * and single-process use). Required when `storage.home` is not set.
-   * @default { path: join(storage.home, (storage.fileName ?? "auth.json") + ".lock") }
+   * @default { path: refreshLockPath(storage.home, storage.fileName) }
    */
   lock?: RefreshLock | Partial<RefreshLockOptions> | false;
   /**

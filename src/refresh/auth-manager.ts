@@ -12,7 +12,7 @@ import { RefreshCoordinator } from "./_refresh-coordinator.ts";
 import { type AuthManagerOptions, DEFAULT_REFRESH_WINDOW_MS } from "./auth-manager-options.ts";
 import { DEFAULT_REFRESH_BACKOFF, RefreshBackoff } from "./refresh-backoff.ts";
 import { RefreshError } from "../contract/refresh-error.ts";
-import { RefreshLock } from "./refresh-lock.ts";
+import { RefreshLock, refreshLockPath } from "./refresh-lock.ts";
 import { HttpTokenRefresher } from "./token-refresher.ts";
 import { createUnauthorizedRecovery, type UnauthorizedRecovery } from "./unauthorized-recovery.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
@@ -284,9 +284,16 @@ export class AuthManager {
   }
 }
 
+function queuedBehindFailure(queuedMs: number): RefreshError {
+  return new RefreshError(
+    `Failed to refresh token: another process's refresh of this login did not complete in the ${Math.round(queuedMs)} ms we waited for it; try again`,
+    { permanent: false, reason: "transient" },
+  );
+}
+
 function resolveLock(storage: AuthStorage, option: AuthManagerOptions["lock"]): RefreshLock | null {
   if (option === false) return null;
-  const path = option?.path ?? (storage.home === undefined ? undefined : nodePath().join(storage.home, `${storage.fileName ?? "auth.json"}.lock`));
+  const path = option?.path ?? (storage.home === undefined ? undefined : refreshLockPath(storage.home, storage.fileName));
   if (path === undefined) {
     throw new TypeError(
       "AuthManager needs storage.home to place its lock file; pass lock: { path } (or lock: false to turn cross-process locking off)",

@@ -1,8 +1,10 @@
 /**
  * A cross-process lock file, so that at most one process refreshes a login's
- * tokens at a time. It lives beside the credentials (`<home>/auth.json.lock`)
- * whatever the storage mode, because every process sharing a login shares
- * that home.
+ * tokens at a time. It lives beside the credentials
+ * (`<home>/auth.json.authkeep-refresh.lock`) whatever the storage mode,
+ * because every process sharing a login shares that home. Its name is its
+ * own: `auth.lock` and `auth.json.lock` are the Codex CLI's flock files,
+ * which must never be read, deleted or replaced (`src/storage/_codex-lock.ts`).
  *
  * How it works:
  * - **Acquire:** create the file exclusively (`O_EXCL`) and write
@@ -22,23 +24,27 @@
  * lose its lock; a waiter killed during a takeover (a few file operations,
  * milliseconds) leaves a claim file that blocks takeovers of that one stale
  * lock until it is itself `staleMs` old. `authkeep migrate` and `logout`
- * name the files to remove by hand when they meet it.
+ * name the files to remove by hand when they meet it. A symlink, directory,
+ * FIFO or device at the lock path is a typed {@linkcode AuthStorageError};
+ * a file too big to be a lock is judged by age alone and never read.
  *
  * @module
  */
 import { randomHex } from "../contract/_crypto.ts";
 import type { FileHandle } from "node:fs/promises";
-import type { FSWatcher } from "node:fs";
-import { nodeFs, fsPromises, nodeOs, nodePath } from "../contract/_node-builtins.ts";
+import { fsPromises, nodeOs, nodePath } from "../contract/_node-builtins.ts";
+import { type AuthStorageError, errorCode } from "../contract/errors.ts";
+import { LockTimeoutError, type RefreshLockHolder } from "../contract/lock-timeout-error.ts";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "../storage/_fs-steps.ts";
-import { LockTimeoutError, type RefreshLockHolder } from "../contract/lock-timeout-error.ts";
+import { createLockWaiter, type LockWaiter } from "./_lock-waiter.ts";
+import { heldNonces, type LockFileState, makeHandle, pidAlive, readLockFile } from "./_refresh-lock-file.ts";
 
-export type { RefreshLockHolder };
+export type { LockWaiter, RefreshLockHolder };
 
 /** Options of {@linkcode RefreshLock}. */
 export interface RefreshLockOptions {
-  /** The lock file, e.g. `<home>/auth.json.lock`. */
+  /** The lock file, e.g. `<home>/auth.json.authkeep-refresh.lock` ({@linkcode refreshLockPath}). */
   path: string;
   /**
    * Age after which a lock is stale even if its holder may be alive.
@@ -55,16 +61,6 @@ export interface RefreshLockOptions {
    * @default 10
    */
   pollMs?: number;
-}
-
-/** Sleeps between lock attempts; see {@linkcode RefreshLock.waiter}. */
-export interface LockWaiter {
-  /** Whether changes wake the sleeper (file watching works here); if not, only the timer does. */
-  readonly watching: boolean;
-  /** Waits `ms`, or less when a watched file changes. */
-  sleep(ms: number): Promise<void>;
-  /** Stops watching. */
-  close(): void;
 }
 
 /** A held lock. Release it in a `finally`. */
@@ -85,8 +81,16 @@ export const DEFAULT_LOCK_TIMEOUT_MS = DEFAULT_LOCK_STALE_MS + DEFAULT_REFRESH_T
 /** A content-less lock file older than this is treated as left by a holder that died while writing it. */
 const UNREADABLE_GRACE_MS = 10_000;
 
-/** Nonces this process holds right now, so our own pid in a lock file is not mistaken for a dead holder. */
-const heldNonces = new Set<string>();
+/**
+ * The refresh lock's path for a home: `<home>/<fileName>.authkeep-refresh.lock`.
+ *
+ * @param home The credentials home.
+ * @param fileName The credentials file name.
+ * @returns The lock file's path.
+ */
+export function refreshLockPath(home: string, fileName = "auth.json"): string {
+  return nodePath().join(home, `${fileName}.authkeep-refresh.lock`);
+}
 
 /**
  * A cross-process lock file with stale-holder takeover. {@linkcode AuthManager}
@@ -164,51 +168,7 @@ export class RefreshLock {
    * @returns The sleeper; `close()` it when done.
    */
   waiter(files?: readonly string[]): LockWaiter {
-    const dir = nodePath().dirname(this.path);
-    const lockName = nodePath().basename(this.path);
-    let wake: (() => void) | null = null;
-    // A change seen while nobody was sleeping makes the next sleep return at once, so none is lost.
-    let dirty = false;
-    let watcher: FSWatcher | null = null;
-    try {
-      watcher = nodeFs().watch(dir, { persistent: false }, (_event, name) => {
-        const file = name === null ? null : String(name);
-        if (file !== null && !(files ? files.includes(file) : file === lockName)) return;
-        if (wake) wake();
-        else dirty = true;
-      });
-      watcher.on("error", () => {
-        watcher?.close();
-        watcher = null;
-      });
-    } catch {
-      watcher = null; // no inotify/FSEvents here (or the dir does not exist yet): poll only
-    }
-    return {
-      get watching() {
-        return watcher !== null;
-      },
-      sleep: (ms) =>
-        new Promise<void>((resolve) => {
-          if (dirty) {
-            dirty = false;
-            resolve();
-            return;
-          }
-          const timer = setTimeout(done, ms);
-          function done() {
-            clearTimeout(timer);
-            wake = null;
-            resolve();
-          }
-          wake = done;
-        }),
-      close: () => {
-        watcher?.close();
-        watcher = null;
-        wake?.();
-      },
-    };
+    return createLockWaiter(this.path, files ?? [nodePath().basename(this.path)]);
   }
 
   /** Reads who holds the lock now, or `null` when it is free or unreadable. */
@@ -227,8 +187,8 @@ export class RefreshLock {
     try {
       file = await fsPromises().open(this.path, "wx", 0o600);
     } catch (error) {
-      if (codeOf(error) === "EEXIST") return null;
-      if (codeOf(error) !== "ENOENT" || madeHome) throw error;
+      if (errorCode(error) === "EEXIST") return null;
+      if (errorCode(error) !== "ENOENT" || madeHome) throw error;
       // The home does not exist yet (first login in progress); create it like the file store does.
       // Our own mkdirp: Node's recursive mkdir spins forever under /proc.
       await mkdirp(nodePath().dirname(this.path), 0o700).async();
@@ -266,7 +226,7 @@ export class RefreshLock {
     try {
       claim = await fsPromises().open(claimPath, "wx", 0o600);
     } catch (error) {
-      if (codeOf(error) !== "EEXIST") throw error;
+      if (errorCode(error) !== "EEXIST") throw error;
       // Another waiter is taking over. If its claim is old, that waiter died mid-takeover.
       const stat = await fsPromises().stat(claimPath).catch(() => null);
       if (stat && Date.now() - stat.mtimeMs > this.staleMs) await fsPromises().unlink(claimPath).catch(() => {});
@@ -278,99 +238,11 @@ export class RefreshLock {
       const now = await readLockFile(this.path);
       if (now === null || now.identity !== seen.identity) return false;
       await fsPromises().unlink(this.path).catch((error: unknown) => {
-        if (codeOf(error) !== "ENOENT") throw error;
+        if (errorCode(error) !== "ENOENT") throw error;
       });
       return true;
     } finally {
       await fsPromises().unlink(claimPath).catch(() => {});
     }
   }
-}
-
-interface LockFileState {
-  /** The parsed content, or `undefined` while it is being written (or corrupt). */
-  holder: RefreshLockHolder | undefined;
-  mtimeMs: number;
-  /** The nonce, or (for unreadable content) the inode and mtime: names one acquisition. */
-  identity: string;
-}
-
-async function readLockFile(path: string): Promise<LockFileState | null> {
-  let file: FileHandle;
-  try {
-    file = await fsPromises().open(path, "r");
-  } catch (error) {
-    if (codeOf(error) === "ENOENT") return null;
-    throw error;
-  }
-  try {
-    // stat and read through one descriptor, so both describe the same file.
-    const stat = await file.stat();
-    const text = await file.readFile("utf8");
-    const holder = parseHolder(text);
-    const identity = holder ? holder.nonce : `i${stat.ino}-${Math.trunc(stat.mtimeMs)}`;
-    return { holder, mtimeMs: stat.mtimeMs, identity };
-  } finally {
-    await file.close();
-  }
-}
-
-function parseHolder(text: string): RefreshLockHolder | undefined {
-  try {
-    const value = JSON.parse(text) as Partial<RefreshLockHolder> | null;
-    if (
-      value !== null &&
-      typeof value === "object" &&
-      Number.isSafeInteger(value.pid) &&
-      typeof value.host === "string" &&
-      typeof value.startedAt === "string" &&
-      typeof value.nonce === "string" &&
-      /^[0-9a-f]{8,64}$/.test(value.nonce)
-    ) {
-      return value as RefreshLockHolder;
-    }
-  } catch {
-    // Being written, or garbage: judged by age alone.
-  }
-  return undefined;
-}
-
-function makeHandle(path: string, nonce: string): RefreshLockHandle {
-  let released = false;
-  return {
-    path,
-    nonce,
-    async release() {
-      if (released) return false;
-      released = true;
-      try {
-        const current = await readLockFile(path).catch(() => null);
-        // Someone took it over (we overran staleMs): their lock is not ours to remove.
-        if (current?.holder?.nonce !== nonce) return false;
-        await fsPromises().unlink(path);
-        return true;
-      } catch (error) {
-        if (codeOf(error) === "ENOENT") return false;
-        throw error;
-      } finally {
-        // Only now: until the file is gone, our pid in it must not look like a dead predecessor's.
-        heldNonces.delete(nonce);
-      }
-    },
-  };
-}
-
-/** Whether a process with this pid exists on this host. EPERM means it exists but is not ours. */
-function pidAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return codeOf(error) !== "ESRCH";
-  }
-}
-
-function codeOf(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
 }

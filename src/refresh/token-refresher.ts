@@ -88,6 +88,12 @@ export interface TokenRefresher {
    * @throws {RefreshError} permanent when the refresh token is dead, transient otherwise.
    */
   refresh(refreshToken: string, context?: RefreshContext): Promise<RefreshedTokens>;
+  /**
+   * The most one `refresh` call may take, in ms, when it is bounded. {@linkcode AuthManager}
+   * bounds its wait for another process's refresh by it.
+   * @default DEFAULT_REFRESH_TIMEOUT_MS when absent
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Options of {@linkcode HttpTokenRefresher}. */
@@ -182,6 +188,11 @@ export class HttpTokenRefresher implements TokenRefresher {
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#headers = { ...options.headers };
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
+  }
+
+  /** The timeout of each request, in ms. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
   }
 
   /**

@@ -7,6 +7,7 @@ import type { AuthStorage } from "./auth-storage.ts";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
 import { defaultKeyringStore } from "../keyring/default-keyring-store.ts";
 import type { KeyringStore } from "../contract/keyring-store.ts";
+import type { LockTimeoutError } from "../contract/lock-timeout-error.ts";
 import { FlowStorage, type StorageFlows } from "./_flow-storage.ts";
 import { fileStorageFlows } from "./file-storage.ts";
 import { keyringStorageFlows, type KeyringLocation } from "./keyring-storage.ts";
@@ -48,6 +49,13 @@ export interface CreateAuthStorageOptions {
    * @default {process.emitWarning}
    */
   onWarning?: (message: string) => void;
+  /**
+   * How long a save or delete of `auth.json` waits for the Codex CLI's file
+   * locks (`auth.lock`, `auth.json.lock`) when another program holds them,
+   * before it throws {@linkcode LockTimeoutError} and writes nothing.
+   * @default {5000}
+   */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -83,6 +91,7 @@ export function createAuthStorage(options: CreateAuthStorageOptions): AuthStorag
     home: options.home,
     fileName,
     warn,
+    lockTimeoutMs: options.lockTimeoutMs,
     service,
     keyring: () => (keyring ??= defaultKeyringStore()),
   };

@@ -23,16 +23,19 @@ import { ownerToKeep, writeFileAtomicFlow } from "./atomic-write.ts";
 import { warnIfFileIsExposed, warnIfHomeIsShared } from "./_strict-modes.ts";
 import type { StorageFlows } from "./_flow-storage.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
+import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
+import { type LockLocation, withCodexLocks } from "./_codex-lock.ts";
 
-/** Where a file-backed storage keeps its file, and how it reports warnings. */
-export interface FileLocation {
+/** Where a file-backed storage keeps its file, how long it waits for Codex's locks, and how it reports warnings. */
+export interface FileLocation extends LockLocation {
   home: string;
   fileName: string;
   warn: (message: string) => void;
 }
 
-// Other writers (the real Codex CLI) truncate and rewrite auth.json in place, so a
-// reader can catch it half-written: retry a parse failure, 3 attempts over ~100 ms.
+// Codex 0.169 replaces auth.json atomically, but older Codex versions and other tools truncate
+// and rewrite it in place, so a reader can catch it half-written: retry a parse failure,
+// 3 attempts over ~100 ms.
 const LOAD_ATTEMPTS = 3;
 const LOAD_RETRY_DELAY_MS = 50;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -99,7 +102,10 @@ export function decodeAuthFile(bytes: Uint8Array, path: string): AuthDotJson {
   }
 }
 
-/** Saves atomically, keeping a corrupt predecessor and warning about loose permissions. */
+/**
+ * Saves atomically under Codex's two file locks, keeping a corrupt
+ * predecessor and warning about loose permissions.
+ */
 export function* saveFileFlow(location: FileLocation, auth: AuthDotJson): Flow<void> {
   // Serialize first: a document we could not read back is never written.
   const data = encoder.encode(serializeAuthJson(auth));
@@ -107,32 +113,44 @@ export function* saveFileFlow(location: FileLocation, auth: AuthDotJson): Flow<v
   try {
     yield* io(mkdirp(location.home, 0o700));
     yield* warnIfHomeIsShared(location);
-    const target = yield* resolveTarget(path);
-    yield* keepCorruptPredecessor(location, path, target);
-    yield* writeFileAtomicFlow(target, data, 0o600);
+    yield* withCodexLocks(location, function* () {
+      const target = yield* resolveTarget(path);
+      yield* keepCorruptPredecessor(location, path, target);
+      yield* writeFileAtomicFlow(target, data, 0o600);
+    });
   } catch (error) {
-    if (error instanceof AuthStorageError) throw error;
+    if (error instanceof AuthStorageError || error instanceof LockTimeoutError) throw error;
     throw storageError("save", path, error);
   }
 }
 
-/** Deletes the file (and, for a symlink, its target); returns whether anything existed. */
+/**
+ * Deletes the file (and, for a symlink, its target) under Codex's two file
+ * locks; returns whether anything existed. With no file there, no lock is
+ * taken, so a keyring-only home gets no lock files.
+ */
 export function* deleteFileFlow(location: FileLocation): Flow<boolean> {
   const path = authFilePath(location);
   try {
-    const link = yield* io(lstatOrNull(path));
-    let removedTarget = false;
-    if (link?.isSymbolicLink()) {
-      try {
-        removedTarget = yield* io(unlinkIfExists(yield* io(realpath(path))));
-      } catch (error) {
-        if (errorCode(error) !== "ENOENT") throw error;
-      }
-    }
-    return (yield* io(unlinkIfExists(path))) || removedTarget;
+    if ((yield* io(lstatOrNull(path))) === null) return false;
+    return yield* withCodexLocks(location, () => deleteUnderLocks(path));
   } catch (error) {
+    if (error instanceof LockTimeoutError) throw error;
     throw storageError("delete", path, error);
   }
+}
+
+function* deleteUnderLocks(path: string): Flow<boolean> {
+  const link = yield* io(lstatOrNull(path));
+  let removedTarget = false;
+  if (link?.isSymbolicLink()) {
+    try {
+      removedTarget = yield* io(unlinkIfExists(yield* io(realpath(path))));
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+    }
+  }
+  return (yield* io(unlinkIfExists(path))) || removedTarget;
 }
 
 function* resolveTarget(path: string): Flow<string> {

@@ -36,6 +36,10 @@ export interface StormOptions {
    * `none`: a valid token, no refresh at all (the benchmark's baseline).
    */
   trigger?: "401" | "expired" | "none";
+  /** Each worker's token request timeout (default 20 s). */
+  refreshTimeoutMs?: number;
+  /** What each worker does after the start signal (see `StormWorkerConfig.call`). */
+  call?: "fetch" | "refresh";
   /** Kill everything after this long. */
   timeoutMs?: number;
   accountId?: string;
@@ -79,6 +83,8 @@ export async function runStorm(options: StormOptions): Promise<StormReport> {
     apiUrl: server.apiUrl,
     lock: options.lock !== false,
     trigger,
+    ...(options.refreshTimeoutMs === undefined ? {} : { refreshTimeoutMs: options.refreshTimeoutMs }),
+    ...(options.call === undefined ? {} : { call: options.call }),
   };
   const children: ChildProcess[] = [];
   const stderr: string[] = [];

@@ -29,6 +29,8 @@ export interface TokenServerOptions {
 export interface TokenRequestRecord {
   body: unknown;
   contentType: string | undefined;
+  /** The User-Agent header (Codex's starts with its originator, `codex_cli_rs/`). */
+  userAgent: string | undefined;
   outcome: "rotated" | "reused" | "unknown" | "canned";
 }
 
@@ -215,7 +217,7 @@ export class TokenServer {
     } catch {
       body = undefined;
     }
-    const record: TokenRequestRecord = { body, contentType: req.headers["content-type"], outcome: "unknown" };
+    const record: TokenRequestRecord = { body, contentType: req.headers["content-type"], userAgent: req.headers["user-agent"], outcome: "unknown" };
     this.requests.push(record);
     this.timeline.push({ at: performance.now(), what: "token" });
     const hold = this.#hold;

@@ -16,7 +16,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -194,4 +194,44 @@ export async function codexDoctor(
   }
   assert.ok(report.checks, `codex doctor --json has no checks: ${describeRun(run, options.secrets)}`);
   return { run, checks: report.checks };
+}
+
+/** The Windows spelling of a Linux path for programs under Wine (Wine maps / to Z:). */
+export function winPath(path: string): string {
+  return `Z:${path.replaceAll("/", "\\")}`;
+}
+
+/**
+ * Runs a Windows program (codex.exe, node.exe) under Wine with stdin, stdout
+ * and stderr on files: node.exe dies on a Unix pipe as stdio, and files work
+ * for every program. Same result shape and hang guard as {@linkcode runCodex}.
+ */
+export async function runUnderWine(
+  exe: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number } = {},
+): Promise<CodexRun> {
+  const dir = mkdtempSync(join(tmpdir(), "authkeep-wine-run-"));
+  const paths = { stdin: join(dir, "stdin"), stdout: join(dir, "stdout"), stderr: join(dir, "stderr") };
+  writeFileSync(paths.stdin, options.stdin ?? "", { mode: 0o600 });
+  const fds = [openSync(paths.stdin, "r"), openSync(paths.stdout, "w"), openSync(paths.stderr, "w")] as const;
+  const started = performance.now();
+  let timedOut = false;
+  try {
+    const env = { ...process.env, WINEDEBUG: process.env.WINEDEBUG ?? "-all", WINEDLLOVERRIDES: process.env.WINEDLLOVERRIDES ?? "mscoree,mshtml=", DISPLAY: "", ...options.env };
+    const child = spawn("wine", [exe, ...args], { env, stdio: [fds[0], fds[1], fds[2]] });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? 180_000);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (c, s) => resolve([c, s]));
+    }).finally(() => clearTimeout(timer));
+    const read = (path: string) => readFileSync(path, "utf8");
+    return { code, signal, stdout: read(paths.stdout), stderr: read(paths.stderr), timedOut, ms: performance.now() - started };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

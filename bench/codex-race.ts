@@ -49,14 +49,19 @@ for (const store of modes) {
   const results: CodexRaceResult[] = [];
   let codexWon = 0;
   const failures: string[] = [];
+  const harnessFailures: string[] = [];
   for (let i = 0; i < runs; i++) {
     const home = await mkdtemp(join(tmpdir(), "authkeep-bench-codex-race-"));
     const server = await TokenServer.start();
     try {
       const result = await runCodexRace({ home, store, server, first: ORDERS[i % ORDERS.length]! });
       results.push(result);
+      process.stderr.write(result.ok ? "." : "x");
       if (result.winner === "codex") codexWon++;
       if (!result.ok) failures.push(`run ${i + 1}: ${result.detail}`);
+    } catch (error) {
+      // The harness itself failed (the keyring went away, Codex could not start): not a race result.
+      harnessFailures.push(`run ${i + 1}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       await server.close();
       await rm(home, { recursive: true, force: true });
@@ -70,6 +75,7 @@ for (const store of modes) {
   const reused = results.reduce((sum, r) => sum + r.reused, 0);
   lines.push(`| ${store} | ${results.length} | ${Math.min(...refreshes)}–${Math.max(...refreshes)} | ${Math.min(...ours)}–${Math.max(...ours)} | ${reused} | ${errors} | ${differing} | ${codexFailed} | ${codexWon} |`);
   for (const failure of failures) lines.push(`- ${store}, ${failure}`);
+  for (const failure of harnessFailures) lines.push(`- ${store}, not counted, the harness failed: ${failure}`);
   comparisons.push(
     { name: `${store}: errors surfaced by authkeep in ${results.length} races`, subject: store, baseline: "", unit: "count", value: errors, goal: 0, met: errors === 0 },
     { name: `${store}: races ending on different or dead tokens`, subject: store, baseline: "", unit: "count", value: differing, goal: 0, met: differing === 0 },

@@ -14,12 +14,11 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { type AuthDotJson, serializeAuthJson } from "../src/index.ts";
 import { canaryAuth } from "./fixtures/cli-harness.ts";
-import { CODEX_REQUIRED, describeRun, redact, runUnderWine, winPath } from "./support/codex-cli.ts";
+import { CODEX_REQUIRED, describeRun, envFlag, redact, runUnderWine, winPath } from "./support/codex-cli.ts";
 
 const codexExe = process.env.AUTHKEEP_CODEX_EXE;
 const wineNode = process.env.AUTHKEEP_WINE_NODE;
-const truthy = (v: string | undefined) => v !== undefined && v !== "" && v !== "0" && v !== "false";
-const required = CODEX_REQUIRED || truthy(process.env.AUTHKEEP_REQUIRE_WINE);
+const required = CODEX_REQUIRED || envFlag("AUTHKEEP_REQUIRE_WINE");
 const script = fileURLToPath(new URL(`./win/codex-file.win.js`, import.meta.url));
 const hint = 'run `eval "$(CODEX_WIN=1 bash scripts/codex-setup.sh)"` and then `eval "$(bash scripts/wine-setup.sh)"` (npm test does)';
 const missing = !codexExe ? "AUTHKEEP_CODEX_EXE is not set" : !wineNode ? "AUTHKEEP_WINE_NODE is not set" : false;

@@ -53,10 +53,14 @@ export interface CodexRunOptions {
   bin?: string;
 }
 
-const truthy = (value: string | undefined): boolean => value !== undefined && value !== "" && value !== "0" && value !== "false";
+/** Whether an environment flag is set to something other than empty, `0` or `false`. */
+export function envFlag(name: string): boolean {
+  const value = process.env[name];
+  return value !== undefined && value !== "" && value !== "0" && value !== "false";
+}
 
 /** Whether a missing binary fails the tests instead of skipping them. */
-export const CODEX_REQUIRED = truthy(process.env.CI) || truthy(process.env.AUTHKEEP_REQUIRE_CODEX);
+export const CODEX_REQUIRED = envFlag("CI") || envFlag("AUTHKEEP_REQUIRE_CODEX");
 
 const configuredBin = process.env.AUTHKEEP_CODEX_BIN;
 const setupHint = 'run `eval "$(bash scripts/codex-setup.sh)"` first (npm test does)';

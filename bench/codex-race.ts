@@ -83,7 +83,7 @@ for (const store of modes) {
 }
 lines.push(
   "",
-  "Codex winning = its refresh request was answered first; the other side then got `refresh_token_reused` and had to adopt the winner's stored tokens. \"Different or dead\" = the manager's tokens differ from the stored ones, the stored refresh token is spent, or a second `codex doctor` had to refresh again.",
+  "Codex winning = its refresh request was answered first; the other side then got `refresh_token_reused` and had to adopt the winner's stored tokens. Codex sometimes sends the spent token a second time before it adopts the stored tokens, hence up to 3 requests per run. \"Different or dead\" = the manager's tokens differ from the stored ones, the stored refresh token is spent, or a second `codex doctor` had to refresh again.",
 );
 console.log(lines.join("\n"));
 console.log(`BENCH_JSON ${JSON.stringify({ comparisons })}`);

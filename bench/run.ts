@@ -48,7 +48,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--out") options.out = argv[++i];
     else if (arg === "--render") options.render = argv[++i];
     else if (arg === "--help" || arg === "-h") {
-      process.stdout.write("usage: node dist/bench/run.js [--quick] [--render results/latest.json] [--only file,codec,keyring,auto,cold-start,keyring-size,refresh-storm,reliability,wine,runtimes] [--out dir]\n");
+      process.stdout.write("usage: node dist/bench/run.js [--quick] [--render results/latest.json] [--only file,codec,keyring,auto,cold-start,keyring-size,refresh-storm,codex-race,reliability,wine,runtimes] [--out dir]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -129,6 +129,12 @@ async function main(): Promise<void> {
       quickArgs: ["--runs=1", "--workers=3", "--delay=50"],
       timeoutMs: context.config.quick ? 60_000 : 900_000,
       parse: parseRefreshStorm,
+    }));
+  await part("codex-race", "refresh race with the real Codex CLI", () =>
+    runExternal(context, "codex-race", "refresh race with the real Codex CLI (bench/codex-race.ts)", {
+      quickArgs: ["--runs=1", "--modes=file"],
+      timeoutMs: context.config.quick ? 120_000 : 1_800_000,
+      markdown: true,
     }));
   await part("reliability", "reliability", () =>
     runExternal(context, "reliability", "reliability (bench/reliability.ts)", {

@@ -6,6 +6,7 @@
 #    project's node_modules) and skips its rows with the printed reason when that fails;
 # 3. when the "wine" part runs, prepares Wine with scripts/wine-setup.sh (its rows say why when
 #    that fails);
+# 3b. when the "codex-race" part runs, installs the real Codex CLI with scripts/codex-setup.sh;
 # 4. starts a private D-Bus bus + unlocked gnome-keyring (scripts/keyring-up.sh) and always
 #    stops it again (scripts/keyring-down.sh), also on Ctrl-C;
 # 5. runs node dist/bench/run.js (or $BENCH_BUILD_DIR/bench/run.js), which prints the Markdown table and writes
@@ -75,6 +76,16 @@ if [ -z "$only" ] || [[ ",$only," == *,wine,* ]]; then
       tr -s '\n ' ' ' | sed 's/ $//')
     export BENCH_WINE_SKIP="scripts/wine-setup.sh failed: ${reason:-see .cache/bench-wine-setup.log}"
     echo "bench: skipping the Wine rows: $BENCH_WINE_SKIP" >&2
+  fi
+fi
+
+# The real Codex CLI, for the "codex-race" part only (scripts/codex-setup.sh, cached in .ci/rt-codex).
+# When it cannot be installed, that part's row says why (bench/codex-race.ts reads AUTHKEEP_CODEX_BIN).
+if [ -z "$only" ] || [[ ",$only," == *,codex-race,* ]]; then
+  if codex_env=$(bash scripts/codex-setup.sh 2>.cache/bench-codex-setup.log); then
+    eval "$codex_env"
+  else
+    echo "bench: the Codex CLI could not be installed (log in .cache/bench-codex-setup.log); its race rows will say so" >&2
   fi
 fi
 

@@ -23,6 +23,7 @@ trap 'bash scripts/keyring-down.sh' EXIT
 # AUTHKEEP_CODEX_EXE. Cached in .ci/rt-codex; not a devDependency (see the script).
 codex_env=$(CODEX_WIN=1 bash scripts/codex-setup.sh)
 eval "$codex_env"
+export AUTHKEEP_REQUIRE_CODEX=1   # the Codex tests fail, never skip, when the binary is missing
 
 # Exports AUTHKEEP_WINE_NODE (the Windows node.exe) and WINEPREFIX for test/windows-*.test.ts.
 # A plain `eval "$(...)"` would not stop on failure under set -e, so capture first.

@@ -29,6 +29,8 @@ export interface TokenServerOptions {
 export interface TokenRequestRecord {
   body: unknown;
   contentType: string | undefined;
+  /** The User-Agent header (Codex's starts with its originator, `codex_cli_rs/`). */
+  userAgent: string | undefined;
   outcome: "rotated" | "reused" | "unknown" | "canned";
 }
 
@@ -71,6 +73,7 @@ export class TokenServer {
   readonly #validAccess = new Set<string>();
   readonly #canned: Array<{ status: number; body: string }> = [];
   #latestAccess: string | undefined;
+  #hold: { count: number; release: Promise<void>; open: () => void } | undefined;
   /** Awaited when a token request arrives, before it is answered (to stage races deterministically). */
   onTokenRequest: (() => Promise<void>) | undefined;
   #counter = 0;
@@ -145,6 +148,32 @@ export class TokenServer {
     this.#refreshTokens.delete(refreshToken);
   }
 
+  /**
+   * Holds token requests until `count` of them have arrived (counting from
+   * now) or `maxMs` has passed, then answers them in arrival order: two
+   * clients that start a refresh at about the same time then really both
+   * send the same refresh token, and the later one gets `refresh_token_reused`.
+   */
+  holdTokenRequests(count: number, maxMs: number): void {
+    let open!: () => void;
+    const release = new Promise<void>((resolve) => (open = resolve));
+    const timer = setTimeout(() => open(), maxMs);
+    timer.unref?.();
+    void release.then(() => clearTimeout(timer));
+    this.#hold = { count: this.requests.length + count, release, open };
+  }
+
+  /** What the server knows of a refresh token: never issued, still usable, or already spent. */
+  refreshTokenState(token: string | undefined | null): "live" | "spent" | "unknown" {
+    const state = typeof token === "string" ? this.#refreshTokens.get(token) : undefined;
+    return state === undefined ? "unknown" : state.used ? "spent" : "live";
+  }
+
+  /** Whether the API route would accept this access token. */
+  isValidAccessToken(token: string | undefined | null): boolean {
+    return typeof token === "string" && this.#validAccess.has(token);
+  }
+
   /** Queues a canned answer for the next token request. */
   respondNext(status: number, body: string): void {
     this.#canned.push({ status, body });
@@ -188,9 +217,18 @@ export class TokenServer {
     } catch {
       body = undefined;
     }
-    const record: TokenRequestRecord = { body, contentType: req.headers["content-type"], outcome: "unknown" };
+    const record: TokenRequestRecord = { body, contentType: req.headers["content-type"], userAgent: req.headers["user-agent"], outcome: "unknown" };
     this.requests.push(record);
     this.timeline.push({ at: performance.now(), what: "token" });
+    const hold = this.#hold;
+    if (hold !== undefined) {
+      if (this.requests.length >= hold.count) {
+        this.#hold = undefined;
+        hold.open();
+      }
+      await hold.release;
+      if (this.#hold === hold) this.#hold = undefined;
+    }
     const hook = this.onTokenRequest;
     this.onTokenRequest = undefined;
     await hook?.();

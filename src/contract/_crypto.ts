@@ -6,12 +6,17 @@
  * @module
  */
 type NodeCrypto = typeof import("node:crypto");
-let nodeCrypto: NodeCrypto | undefined;
+let cached: NodeCrypto | undefined;
+
+/** `node:crypto`, loaded on first use. */
+export function nodeCrypto(): NodeCrypto {
+  cached ??= process.getBuiltinModule("node:crypto");
+  return cached;
+}
 
 /** SHA-256 of the UTF-8 bytes of `data` (or of the bytes given), as lowercase hex. */
 export function sha256Hex(data: string | Uint8Array): string {
-  nodeCrypto ??= process.getBuiltinModule("node:crypto");
-  return nodeCrypto.createHash("sha256").update(data).digest("hex");
+  return nodeCrypto().createHash("sha256").update(data).digest("hex");
 }
 
 /** `byteCount` random bytes from the platform CSPRNG, as lowercase hex. */

@@ -24,6 +24,7 @@ export {
   type CreateAuthStorageOptions,
   DEFAULT_AUTH_FILE_NAME,
   DEFAULT_KEYRING_SERVICE,
+  type KeyringBackend,
 } from "./storage/create-auth-storage.ts";
 export { defaultHome } from "./storage/default-home.ts";
 
@@ -52,6 +53,8 @@ export {
   AuthFormatError,
   AuthStorageError,
   type AuthStorageOperation,
+  EncryptedStoreError,
+  type EncryptedStoreErrorReason,
   KeyringError,
   type KeyringErrorKind,
   type KeyringErrorReason,

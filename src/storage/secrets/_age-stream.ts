@@ -86,7 +86,7 @@ export function openStream(key: Uint8Array, sealed: Uint8Array, path?: string): 
       if (last && piece.length === sealedChunk && aeadOpen(key, chunkNonce(i, false), piece) !== null) {
         throw fail("the encrypted payload ends without its final chunk", "truncated");
       }
-      throw fail(`chunk ${i} of the encrypted payload does not authenticate (the file was modified or damaged)`, "corrupt");
+      throw fail(`chunk ${i} of the encrypted payload does not authenticate (the file was modified, damaged or cut short)`, "corrupt");
     }
     if (last && i > 0 && opened.length === 0) throw fail("the encrypted payload ends with an empty chunk", "corrupt");
     parts.push(opened);

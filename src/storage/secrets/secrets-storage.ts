@@ -14,6 +14,12 @@
  * file exists (Codex would make one that cannot open it): it reports
  * `missing-passphrase` and changes nothing.
  *
+ * Codex 0.169 rewrites the file under the same two flocks as auth.json
+ * (`auth.lock`, then `auth.json.lock`; seen with strace), so each
+ * read-modify-write here is meant to hold them too, waiting up to 30 s since
+ * a Codex holding them spends its scrypt derivation inside; see
+ * `underCodexLocks`.
+ *
  * @module
  */
 import type { AuthDotJson } from "../../document/auth-types.ts";
@@ -39,6 +45,8 @@ export const SECRETS_KEYRING_SERVICE = "codex";
 export const SECRETS_FILE_PATH = ["secrets", "codex_auth.age"] as const;
 /** No auth store comes near this; a bigger file is refused before it is read. */
 export const MAX_SECRETS_FILE_BYTES = 4 * 1024 * 1024;
+/** How long a save or delete waits for Codex's locks unless `lockTimeoutMs` says otherwise. */
+export const SECRETS_LOCK_TIMEOUT_MS = 30_000;
 
 /** The keyring account of the store's passphrase for a home. */
 export function secretsKeyringAccount(home: string, platform: string = process.platform): string {
@@ -130,7 +138,6 @@ function* writeSecretsFlow(location: KeyringLocation, store: OpenedStore): Flow<
   }
   try {
     yield* io(mkdirp(nodePath().dirname(path), 0o700));
-    // Codex 0.169 takes no lock around this file (it renames a temp file over it), so neither do we.
     yield* writeFileAtomicFlow(path, sealed, 0o600);
   } catch (error) {
     throw storageError("save", path, error);
@@ -162,10 +169,12 @@ function* loadSecretsFlow(location: KeyringLocation): Flow<AuthDotJson | null> {
 export function* saveSecretsFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void> {
   const value = serializeAuthJson(auth, { pretty: false });
   try {
-    let opened = yield* openSecretsFlow(location);
-    if (opened === null) opened = { file: emptySecretsFile(), passphrase: yield* passphraseForNewFile(location), logN: undefined };
-    opened.file.secrets.set(CODEX_AUTH_SECRET_KEY, value);
-    yield* writeSecretsFlow(location, opened);
+    yield* underCodexLocks(location, function* () {
+      let opened = yield* openSecretsFlow(location);
+      if (opened === null) opened = { file: emptySecretsFile(), passphrase: yield* passphraseForNewFile(location), logN: undefined };
+      opened.file.secrets.set(CODEX_AUTH_SECRET_KEY, value);
+      yield* writeSecretsFlow(location, opened);
+    });
   } catch (error) {
     throw withContext(error, "failed to write OAuth tokens to encrypted auth storage");
   }
@@ -196,10 +205,23 @@ function* passphraseForNewFile(location: KeyringLocation): Flow<string> {
 
 /** Removes the CLI auth from the store only; whether it was there. */
 export function* removeSecretsEntryFlow(location: KeyringLocation): Flow<boolean> {
-  const opened = yield* openSecretsFlow(location);
-  if (opened === null || !opened.file.secrets.delete(CODEX_AUTH_SECRET_KEY)) return false;
-  yield* writeSecretsFlow(location, opened);
-  return true;
+  if ((yield* io(statOrNull(secretsFilePath(location.home)))) === null) return false; // No lock files for nothing.
+  return yield* underCodexLocks(location, function* () {
+    const opened = yield* openSecretsFlow(location);
+    if (opened === null || !opened.file.secrets.delete(CODEX_AUTH_SECRET_KEY)) return false;
+    yield* writeSecretsFlow(location, opened);
+    return true;
+  });
+}
+
+/**
+ * Codex's two flocks around a read-modify-write; never nested (flock would wait on itself).
+ * LOCKS: the flock module is on the lock-protocol branch; when it is merged this becomes
+ * `withCodexLocks({ ...location, lockTimeoutMs: location.lockTimeoutMs ?? SECRETS_LOCK_TIMEOUT_MS }, body)`
+ * and `withContext` passes `LockTimeoutError` through unchanged.
+ */
+function underCodexLocks<T>(_location: KeyringLocation, body: () => Flow<T>): Flow<T> {
+  return body();
 }
 
 /** Deletes the CLI auth from the store, then the fallback file and the direct keyring entry. */

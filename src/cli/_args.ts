@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
 import { defaultHome } from "../storage/default-home.ts";
+import { defaultKeyringBackend, type KeyringBackend } from "../storage/create-auth-storage.ts";
 
 /** A mistake on the command line: the CLI prints it with the usage hint and exits 2. */
 export class UsageError extends Error {
@@ -37,6 +38,14 @@ export interface CommonOptions {
   mode: AuthCredentialsStoreMode;
   /** Where {@linkcode CommonOptions.mode} came from. */
   modeSource: ModeSource;
+  /**
+   * The keyring backend of `keyring` and `auto` modes, as Codex picks it:
+   * `"secrets"` when `[features] secret_auth_storage` is true in config.toml,
+   * `"direct"` when it is false, else the platform default (secrets on Windows).
+   */
+  keyringBackend: KeyringBackend;
+  /** Where {@linkcode CommonOptions.keyringBackend} came from. */
+  keyringBackendSource: "config" | "default";
   /** Machine-readable output on stdout. */
   json: boolean;
   /** Stack traces on errors. */
@@ -114,6 +123,7 @@ function resolveCommon(
   const homeFlag = values.home;
   if (homeFlag === "") throw new UsageError("--home needs a directory", command);
   const home = typeof homeFlag === "string" ? resolve(homeFlag) : defaultHome(env);
+  const configured = readConfiguredMode(home);
 
   let mode: AuthCredentialsStoreMode;
   let modeSource: ModeSource;
@@ -121,7 +131,6 @@ function resolveCommon(
     mode = checkMode(values.mode, command);
     modeSource = "flag";
   } else {
-    const configured = readConfiguredMode(home);
     if (configured.value !== undefined && isMode(configured.value)) {
       mode = configured.value;
       modeSource = "config";
@@ -144,7 +153,9 @@ function resolveCommon(
     }
     timeoutMs = parsed;
   }
-  return { home, mode, modeSource, json: values.json === true, debug: values.debug === true, timeoutMs, notes };
+  const keyringBackend = configured.secretAuthStorage === undefined ? defaultKeyringBackend() : configured.secretAuthStorage ? "secrets" : "direct";
+  const keyringBackendSource = configured.secretAuthStorage === undefined ? "default" : "config";
+  return { home, mode, modeSource, keyringBackend, keyringBackendSource, json: values.json === true, debug: values.debug === true, timeoutMs, notes };
 }
 
 /** Validates a `--mode` (or `--to`) value. */
@@ -162,9 +173,10 @@ function isMode(value: string): value is AuthCredentialsStoreMode {
 /**
  * Reads Codex's `cli_auth_credentials_store` from `<home>/config.toml`: a
  * top-level `key = "value"` line before the first table header. Anything
- * more exotic is ignored (the flag always wins).
+ * more exotic is ignored (the flag always wins). Also reads the feature flag
+ * `secret_auth_storage` (see {@linkcode parseSecretAuthStorage}).
  */
-export function readConfiguredMode(home: string): { value: string | undefined; path: string } {
+export function readConfiguredMode(home: string): { value: string | undefined; path: string; secretAuthStorage?: boolean } {
   const path = join(home, "config.toml");
   let text: string;
   try {
@@ -172,12 +184,35 @@ export function readConfiguredMode(home: string): { value: string | undefined; p
   } catch {
     return { value: undefined, path };
   }
+  const secretAuthStorage = parseSecretAuthStorage(text);
   for (const line of text.split(/\r?\n/)) {
     if (/^\s*\[/.test(line)) break;
     const match = /^\s*cli_auth_credentials_store\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?$/.exec(line);
-    if (match) return { value: match[1] ?? match[2], path };
+    if (match) return { value: match[1] ?? match[2], path, secretAuthStorage };
   }
-  return { value: undefined, path };
+  return { value: undefined, path, secretAuthStorage };
+}
+
+/**
+ * Codex's `secret_auth_storage` feature flag in config.toml text:
+ * `secret_auth_storage = true|false` inside `[features]`, or a top-level
+ * `features.secret_auth_storage = …`; `undefined` when neither is there.
+ */
+export function parseSecretAuthStorage(text: string): boolean | undefined {
+  let table = "";
+  let found: boolean | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    const header = /^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(?:#.*)?$/.exec(line);
+    if (header) {
+      table = header[1]!;
+      continue;
+    }
+    const match = /^\s*([A-Za-z0-9_.-]+)\s*=\s*(true|false)\s*(?:#.*)?$/.exec(line);
+    if (match === null) continue;
+    const key = table === "" ? match[1] : `${table}.${match[1]}`;
+    if (key === "features.secret_auth_storage") found = match[2] === "true";
+  }
+  return found;
 }
 
 /** `parseArgs` messages are good but mention internals like "ERR_PARSE_ARGS"; keep only the sentence. */

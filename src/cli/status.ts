@@ -61,7 +61,8 @@ export interface StatusReport {
   location: "file" | "keyring" | "both" | "neither" | "unknown";
   stores: {
     file: StoreReport & { path: string };
-    keyring: StoreReport & { service: string; account: string; backend: string };
+    /** The keyring copy: the direct item, or (keyringBackend "secrets") the CLI auth in Codex's encrypted file, whose passphrase is the item. */
+    keyring: StoreReport & { service: string; account: string; backend: string; keyringBackend: "direct" | "secrets"; encryptedFile?: string };
   };
   diverged: boolean;
   active: "file" | "keyring" | null;
@@ -125,7 +126,7 @@ function isStrictlyNewer(candidate: AuthDotJson, reference: AuthDotJson): boolea
 }
 
 /** Runs `authkeep status`. */
-export async function runStatus(common: CommonOptions, out: Output, stores: Stores = openStores(common.home, common.timeoutMs)): Promise<ExitCode> {
+export async function runStatus(common: CommonOptions, out: Output, stores: Stores = openStores(common.home, common.timeoutMs, undefined, common.keyringBackend)): Promise<ExitCode> {
   const stop = out.progress("reading the credentials");
   const [file, keyring] = await Promise.all([readFileCopy(stores), readKeyringCopy(stores)]);
   stop();
@@ -183,7 +184,14 @@ function buildReport(common: CommonOptions, stores: Stores, file: CopyState, key
     location,
     stores: {
       file: { path: stores.filePath, ...storeReport(file) },
-      keyring: { service: stores.service, account: stores.account, backend: stores.keyring.backend ?? "unknown", ...storeReport(keyring, stores.timeoutMs) },
+      keyring: {
+        service: stores.service,
+        account: stores.account,
+        backend: stores.keyring.backend ?? "unknown",
+        keyringBackend: stores.keyringBackend,
+        ...(stores.keyringBackend === "secrets" ? { encryptedFile: stores.secretsPath } : {}),
+        ...storeReport(keyring, stores.timeoutMs),
+      },
     },
     diverged,
     active,
@@ -240,7 +248,7 @@ function printReport(out: Output, report: StatusReport, common: CommonOptions): 
   out.line(c.bold("Where"));
   for (const line of columns([
     ["file", stateText(out, f.state, report.active === "file"), f.path, detailText(f)],
-    ["keyring", stateText(out, k.state, report.active === "keyring"), `${k.backend}: "${k.service}" / ${k.account}`, detailText(k)],
+    ["keyring", stateText(out, k.state, report.active === "keyring"), k.encryptedFile === undefined ? `${k.backend}: "${k.service}" / ${k.account}` : `encrypted ${k.encryptedFile} (passphrase: ${k.backend} "${k.service}" / ${k.account})`, detailText(k)],
   ])) out.line(line);
   out.line();
   const summary = report.credentials;

@@ -144,7 +144,8 @@ function* writeSecretsFlow(location: KeyringLocation, store: OpenedStore): Flow<
   }
 }
 
-function* loadSecretsFlow(location: KeyringLocation): Flow<AuthDotJson | null> {
+/** Loads the CLI auth from the store; `null` when there is none. */
+export function* loadSecretsFlow(location: KeyringLocation): Flow<AuthDotJson | null> {
   let opened: OpenedStore | null;
   try {
     opened = yield* openSecretsFlow(location);
@@ -167,6 +168,17 @@ function* loadSecretsFlow(location: KeyringLocation): Flow<AuthDotJson | null> {
 
 /** Saves the CLI auth into the store (read-modify-write), then removes the fallback file. */
 export function* saveSecretsFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void> {
+  yield* saveSecretsEntryFlow(location, auth);
+  try {
+    yield* keepCorruptFileFlow(location);
+    yield* deleteFileFlow(location);
+  } catch (error) {
+    location.warn(`failed to remove CLI auth fallback file: ${(error as Error).message}`);
+  }
+}
+
+/** Puts the CLI auth into the store (read-modify-write under Codex's locks), nothing else. */
+export function* saveSecretsEntryFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void> {
   const value = serializeAuthJson(auth, { pretty: false });
   try {
     yield* underCodexLocks(location, function* () {
@@ -177,12 +189,6 @@ export function* saveSecretsFlow(location: KeyringLocation, auth: AuthDotJson): 
     });
   } catch (error) {
     throw withContext(error, "failed to write OAuth tokens to encrypted auth storage");
-  }
-  try {
-    yield* keepCorruptFileFlow(location);
-    yield* deleteFileFlow(location);
-  } catch (error) {
-    location.warn(`failed to remove CLI auth fallback file: ${(error as Error).message}`);
   }
 }
 

@@ -17,7 +17,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import process from "node:process";
-import { createAuthStorage, defaultKeyringBackend, defaultKeyringStore } from "../../src/index.ts";
+import { createAuthStorage, defaultKeyringStore } from "../../src/index.ts";
+import { defaultKeyringBackend } from "../../src/storage/create-auth-storage.ts";
 import { runSync } from "../../src/contract/engine.ts";
 import { encryptAgeFlow, forgetAgeKeys } from "../../src/storage/secrets/age.ts";
 import { SECRETS_KEYRING_SERVICE, secretsFilePath, secretsKeyringAccount } from "../../src/storage/secrets/secrets-storage.ts";

@@ -55,7 +55,7 @@ export interface CreateAuthStorageOptions {
   keyring?: KeyringStore;
   /**
    * The keyring backend of `keyring` and `auto` modes (see {@linkcode KeyringBackend}).
-   * @default {defaultKeyringBackend()} ("secrets" on Windows, "direct" elsewhere, as Codex)
+   * @default {"secrets" on Windows, "direct" elsewhere (as Codex)}
    */
   keyringBackend?: KeyringBackend;
   /**

@@ -23,6 +23,7 @@ import { runFile } from "./file.ts";
 import { benchConfig, describeError } from "./_harness.ts";
 import { runKeyring } from "./keyring.ts";
 import { runKeyringSize } from "./keyring-size.ts";
+import { runSecrets } from "./secrets.ts";
 import { measureWindowsUnderWine } from "./windows-wine.ts";
 import { describeEnvironment, type Environment, renderMarkdown, section, type Section, writeResults } from "./_report.ts";
 
@@ -48,7 +49,7 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--out") options.out = argv[++i];
     else if (arg === "--render") options.render = argv[++i];
     else if (arg === "--help" || arg === "-h") {
-      process.stdout.write("usage: node dist/bench/run.js [--quick] [--render results/latest.json] [--only file,codec,keyring,auto,cold-start,keyring-size,refresh-storm,codex-race,reliability,wine,runtimes] [--out dir]\n");
+      process.stdout.write("usage: node dist/bench/run.js [--quick] [--render results/latest.json] [--only file,codec,keyring,secrets,auto,cold-start,keyring-size,refresh-storm,codex-race,reliability,wine,runtimes] [--out dir]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
   await part("file", "file", () => runFile(context));
   await part("codec", "codec", () => runCodec(context));
   await part("keyring", "keyring", () => runKeyring(context));
+  await part("secrets", "encrypted auth store", () => runSecrets(context));
   await part("auto", "auto mode", async () => [
     ...(await runAutoKeyringUp(context)),
     // A bus address whose socket does not exist: libsecret fails to connect, as on a box without a Secret Service.

@@ -151,7 +151,8 @@ async function main(): Promise<Section[]> {
 
   // The storage level (keyring mode, 4 KB login): the store call plus computeStoreKey and auth.json validation.
   const home = makeHome("wine");
-  const storage = createAuthStorage({ home, mode: "keyring", keyring: store, service: BENCH_SERVICE, onWarning: ignoreWarning });
+  // The direct Credential Manager entry; on Windows keyring mode defaults to the encrypted store (bench/secrets.ts).
+  const storage = createAuthStorage({ home, mode: "keyring", keyring: store, keyringBackend: "direct", service: BENCH_SERVICE, onWarning: ignoreWarning });
   const docs = [makeAuth(1), makeAuth(2)];
   storage.saveSync(docs[0]!);
   let turn = 0;

@@ -24,6 +24,7 @@ export {
   type CreateAuthStorageOptions,
   DEFAULT_AUTH_FILE_NAME,
   DEFAULT_KEYRING_SERVICE,
+  type KeyringBackend,
 } from "./storage/create-auth-storage.ts";
 export { defaultHome, type DefaultHomeOptions } from "./storage/default-home.ts";
 
@@ -62,6 +63,8 @@ export {
   AuthFormatError,
   AuthStorageError,
   type AuthStorageOperation,
+  EncryptedStoreError,
+  type EncryptedStoreErrorReason,
   KeyringError,
   type KeyringErrorKind,
   type KeyringErrorReason,

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
 import { defaultHome } from "../storage/default-home.ts";
+import { defaultKeyringBackend, type KeyringBackend } from "../storage/create-auth-storage.ts";
 
 /** A mistake on the command line: the CLI prints it with the usage hint and exits 2. */
 export class UsageError extends Error {
@@ -38,6 +39,14 @@ export interface CommonOptions {
   mode: AuthCredentialsStoreMode;
   /** Where {@linkcode CommonOptions.mode} came from. */
   modeSource: ModeSource;
+  /**
+   * The keyring backend of `keyring` and `auto` modes, as Codex picks it:
+   * `"secrets"` when `[features] secret_auth_storage` is true in config.toml,
+   * `"direct"` when it is false, else the platform default (secrets on Windows).
+   */
+  keyringBackend: KeyringBackend;
+  /** Where {@linkcode CommonOptions.keyringBackend} came from. */
+  keyringBackendSource: "config" | "default";
   /** Machine-readable output on stdout. */
   json: boolean;
   /** Stack traces on errors. */
@@ -115,6 +124,7 @@ function resolveCommon(
   const homeFlag = values.home;
   if (homeFlag === "") throw new UsageError("--home needs a directory", command);
   const home = typeof homeFlag === "string" ? resolve(homeFlag) : defaultHome(env);
+  const configured = readConfiguredMode(home);
 
   let mode: AuthCredentialsStoreMode;
   let modeSource: ModeSource;
@@ -122,7 +132,6 @@ function resolveCommon(
     mode = checkMode(values.mode, command);
     modeSource = "flag";
   } else {
-    const configured = readConfiguredMode(home);
     if (configured.problem !== undefined) notes.push(configured.problem);
     if (configured.value !== undefined && isMode(configured.value)) {
       mode = configured.value;
@@ -146,7 +155,9 @@ function resolveCommon(
     }
     timeoutMs = parsed;
   }
-  return { home, mode, modeSource, json: values.json === true, debug: values.debug === true, timeoutMs, notes };
+  const keyringBackend = configured.secretAuthStorage === undefined ? defaultKeyringBackend() : configured.secretAuthStorage ? "secrets" : "direct";
+  const keyringBackendSource = configured.secretAuthStorage === undefined ? "default" : "config";
+  return { home, mode, modeSource, keyringBackend, keyringBackendSource, json: values.json === true, debug: values.debug === true, timeoutMs, notes };
 }
 
 /**
@@ -197,8 +208,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * read (not a regular file, such as a FIFO or /dev/zero, larger than 1 MiB,
  * not UTF-8, unreadable) is ignored with a `problem` to report: it is read
  * non-blocking and capped, so it can neither hang a command nor fill memory.
+ * Also reads the feature flag `secret_auth_storage` (see {@linkcode parseSecretAuthStorage}).
  */
-export function readConfiguredMode(home: string): { value: string | undefined; path: string; problem?: string } {
+export function readConfiguredMode(home: string): { value: string | undefined; path: string; problem?: string; secretAuthStorage?: boolean } {
   const path = join(home, "config.toml");
   let text: string;
   try {
@@ -210,12 +222,35 @@ export function readConfiguredMode(home: string): { value: string | undefined; p
     const why = code === "EFBIG" ? "it is larger than 1 MiB" : code === "EFTYPE" ? "it is not a regular file" : code === "EISDIR" ? "it is a directory" : typeof code === "string" ? `it cannot be read (${code})` : "it is not valid UTF-8";
     return { value: undefined, path, problem: `ignoring ${path}: ${why}` };
   }
+  const secretAuthStorage = parseSecretAuthStorage(text);
   for (const line of text.split(/\r?\n/)) {
     if (/^\s*\[/.test(line)) break;
     const match = /^\s*cli_auth_credentials_store\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?$/.exec(line);
-    if (match) return { value: match[1] ?? match[2], path };
+    if (match) return { value: match[1] ?? match[2], path, secretAuthStorage };
   }
-  return { value: undefined, path };
+  return { value: undefined, path, secretAuthStorage };
+}
+
+/**
+ * Codex's `secret_auth_storage` feature flag in config.toml text:
+ * `secret_auth_storage = true|false` inside `[features]`, or a top-level
+ * `features.secret_auth_storage = …`; `undefined` when neither is there.
+ */
+export function parseSecretAuthStorage(text: string): boolean | undefined {
+  let table = "";
+  let found: boolean | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    const header = /^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(?:#.*)?$/.exec(line);
+    if (header) {
+      table = header[1]!;
+      continue;
+    }
+    const match = /^\s*([A-Za-z0-9_.-]+)\s*=\s*(true|false)\s*(?:#.*)?$/.exec(line);
+    if (match === null) continue;
+    const key = table === "" ? match[1] : `${table}.${match[1]}`;
+    if (key === "features.secret_auth_storage") found = match[2] === "true";
+  }
+  return found;
 }
 
 /** `parseArgs` messages are good but mention internals like "ERR_PARSE_ARGS"; keep only the sentence. */

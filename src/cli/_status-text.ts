@@ -41,7 +41,7 @@ export function printReport(out: Output, report: StatusReport, common: CommonOpt
   out.line(c.bold("Where"));
   for (const line of columns([
     ["file", stateText(out, f.state, report.active === "file"), t(f.path), t(detailText(f))],
-    ["keyring", stateText(out, k.state, report.active === "keyring"), t(`${k.backend}: "${k.service}" / ${k.account}`), t(detailText(k))],
+    ["keyring", stateText(out, k.state, report.active === "keyring"), t(k.encryptedFile === undefined ? `${k.backend}: "${k.service}" / ${k.account}` : `encrypted ${k.encryptedFile} (passphrase: ${k.backend} "${k.service}" / ${k.account})`), t(detailText(k))],
   ])) out.line(line);
   out.line();
   if (report.credentials === null) {

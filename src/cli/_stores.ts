@@ -11,7 +11,18 @@ import { basename, dirname, join } from "node:path";
 import type { AuthStorage } from "../storage/auth-storage.ts";
 import type { AuthDotJson } from "../document/auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "../document/auth-json.ts";
-import { createAuthStorage, DEFAULT_AUTH_FILE_NAME, DEFAULT_KEYRING_SERVICE } from "../storage/create-auth-storage.ts";
+import { createAuthStorage, DEFAULT_AUTH_FILE_NAME, DEFAULT_KEYRING_SERVICE, type KeyringBackend } from "../storage/create-auth-storage.ts";
+import { EncryptedStoreError } from "../contract/encrypted-store-error.ts";
+import { runAsync } from "../contract/engine.ts";
+import type { KeyringLocation } from "../storage/keyring-storage.ts";
+import {
+  loadSecretsFlow,
+  removeSecretsEntryFlow,
+  saveSecretsEntryFlow,
+  SECRETS_KEYRING_SERVICE,
+  secretsFilePath,
+  secretsKeyringAccount,
+} from "../storage/secrets/secrets-storage.ts";
 import { defaultKeyringStore } from "../keyring/default-keyring-store.ts";
 import { AuthFormatError, AuthStorageError } from "../contract/errors.ts";
 import { KeyringError } from "../contract/keyring-error.ts";
@@ -26,7 +37,7 @@ export interface ErrorInfo {
   message: string;
   /** KeyringError kind. */
   kind?: string;
-  /** KeyringError reason. */
+  /** KeyringError or EncryptedStoreError reason (`no-bus`, `locked`, `missing-passphrase`, `newer-version`, …). */
   reason?: string;
   /** KeyringError backend. */
   backend?: string;
@@ -34,7 +45,7 @@ export interface ErrorInfo {
   code?: string | number;
   /** AuthFormatError field. */
   field?: string;
-  /** AuthStorageError path. */
+  /** AuthStorageError or EncryptedStoreError path. */
   path?: string;
 }
 
@@ -49,6 +60,14 @@ export interface Stores {
   home: string;
   fileName: string;
   filePath: string;
+  /**
+   * Where the keyring copy lives: `"direct"`, one keyring item; `"secrets"`,
+   * Codex's encrypted store `secretsPath`, whose passphrase is the keyring item.
+   */
+  keyringBackend: KeyringBackend;
+  /** `<home>/secrets/codex_auth.age` (used by the `"secrets"` backend). */
+  secretsPath: string;
+  /** The keyring item's service and account (the passphrase's, for `"secrets"`). */
   service: string;
   account: string;
   /** `file` mode storage of this home (reads and writes only auth.json). */
@@ -59,19 +78,40 @@ export interface Stores {
 }
 
 /** Opens (lazily) the stores of `home`. */
-export function openStores(home: string, timeoutMs: number, keyring?: KeyringStore): Stores {
+export function openStores(home: string, timeoutMs: number, keyring?: KeyringStore, keyringBackend: KeyringBackend = "direct"): Stores {
   const fileName = DEFAULT_AUTH_FILE_NAME;
+  const secrets = keyringBackend === "secrets";
   return {
     home,
     fileName,
     filePath: join(home, fileName),
-    service: DEFAULT_KEYRING_SERVICE,
-    account: computeStoreKey(home),
+    keyringBackend,
+    secretsPath: secretsFilePath(home),
+    service: secrets ? SECRETS_KEYRING_SERVICE : DEFAULT_KEYRING_SERVICE,
+    account: secrets ? secretsKeyringAccount(home) : computeStoreKey(home),
     // Warnings from the file store (a corrupt file kept aside, loose permissions) go through the CLI's own channel.
     file: createAuthStorage({ home, mode: "file", onWarning: () => {} }),
     keyring: keyring ?? defaultKeyringStore({ timeoutMs }),
     timeoutMs,
   };
+}
+
+/** The same home's stores with the other keyring backend (logout clears both, as Codex's delete does). */
+export function withKeyringBackend(stores: Stores, keyringBackend: KeyringBackend): Stores {
+  if (stores.keyringBackend === keyringBackend) return stores;
+  const secrets = keyringBackend === "secrets";
+  return {
+    ...stores,
+    keyringBackend,
+    service: secrets ? SECRETS_KEYRING_SERVICE : DEFAULT_KEYRING_SERVICE,
+    account: secrets ? secretsKeyringAccount(stores.home) : computeStoreKey(stores.home),
+  };
+}
+
+/** Where the keyring copy is, for people: the item, or the encrypted file and its passphrase item. */
+export function keyringCopyLabel(stores: Stores): string {
+  const item = `${stores.keyring.backend ?? "keyring"} "${stores.service}" / ${stores.account}`;
+  return stores.keyringBackend === "secrets" ? `encrypted ${stores.secretsPath} (passphrase: ${item})` : item;
 }
 
 /** Reads auth.json. */
@@ -84,8 +124,23 @@ export async function readFileCopy(stores: Stores): Promise<CopyState> {
   }
 }
 
-/** Reads this home's keyring entry. */
+/** The encrypted store seen as a keyring location (its passphrase item is in `stores.keyring`). */
+function secretsLocation(stores: Stores): KeyringLocation {
+  return { home: stores.home, fileName: stores.fileName, warn: () => {}, service: DEFAULT_KEYRING_SERVICE, keyring: () => stores.keyring };
+}
+
+/** Reads this home's keyring copy: the direct entry, or the CLI auth in the encrypted store. */
 export async function readKeyringCopy(stores: Stores): Promise<CopyState> {
+  if (stores.keyringBackend === "secrets") {
+    // Not under keyringCall's deadline: one scrypt derivation takes seconds; the passphrase read inside is bounded.
+    try {
+      const auth = await runAsync(loadSecretsFlow(secretsLocation(stores)));
+      return auth === null ? { state: "absent" } : { state: "present", auth };
+    } catch (error) {
+      if (error instanceof EncryptedStoreError || error instanceof AuthFormatError) return { state: "unreadable", error: errorInfo(error) };
+      return { state: keyringState(error), error: errorInfo(error) };
+    }
+  }
   let value: string | null;
   try {
     value = await keyringCall(stores, "load", () => stores.keyring.load(stores.service, stores.account));
@@ -102,12 +157,14 @@ export async function readKeyringCopy(stores: Stores): Promise<CopyState> {
 
 /** Writes this home's keyring entry (compact JSON, as Codex does). */
 export function writeKeyringCopy(stores: Stores, auth: AuthDotJson): Promise<void> {
+  if (stores.keyringBackend === "secrets") return runAsync(saveSecretsEntryFlow(secretsLocation(stores), auth));
   const value = serializeAuthJson(auth, { pretty: false });
   return keyringCall(stores, "save", () => stores.keyring.save(stores.service, stores.account, value));
 }
 
 /** Deletes this home's keyring entry; returns whether there was one. */
 export function deleteKeyringCopy(stores: Stores): Promise<boolean> {
+  if (stores.keyringBackend === "secrets") return runAsync(removeSecretsEntryFlow(secretsLocation(stores)));
   return keyringCall(stores, "delete", () => stores.keyring.delete(stores.service, stores.account));
 }
 
@@ -156,6 +213,11 @@ export function errorInfo(error: unknown): ErrorInfo {
   if (error instanceof KeyringError) {
     const info: ErrorInfo = { name: error.name, message: error.message, kind: error.kind, reason: error.reason, backend: error.backend };
     if (error.code !== undefined) info.code = error.code;
+    return info;
+  }
+  if (error instanceof EncryptedStoreError) {
+    const info: ErrorInfo = { name: error.name, message: error.message, reason: error.reason };
+    if (error.path !== undefined) info.path = error.path;
     return info;
   }
   if (error instanceof AuthFormatError) {

@@ -22,7 +22,8 @@ import { type EnvironmentFacts, environmentFacts } from "./_diagnose.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import { columns, formatMs, type Output } from "./_output.ts";
 import { type BackendReport, cleanUpOnSignal, probeEphemeral, probeFile, probeKeyring } from "./_probes.ts";
-import type { ErrorInfo } from "./_stores.ts";
+import { type ErrorInfo, openStores } from "./_stores.ts";
+import { checkEncryptedStore, type EncryptedStoreReport } from "./_encrypted-store.ts";
 
 export { type BackendReport, type Latency, PROBE_SERVICE } from "./_probes.ts";
 
@@ -63,6 +64,8 @@ export interface DoctorReport {
   environment: EnvironmentFacts;
   credentials: { file: string; keyring: { service: string; account: string } };
   backends: BackendReport[];
+  /** Codex's encrypted auth store, when keyring modes use it here or it exists. */
+  encryptedStore: EncryptedStoreReport | null;
   modes: Record<AuthCredentialsStoreMode, ModeReport>;
   warnings: string[];
 }
@@ -79,6 +82,7 @@ export async function runDoctor(common: CommonOptions, out: Output, deps: Doctor
   const cleanups = new Set<() => Promise<void>>();
   const removeSignalHandlers = cleanUpOnSignal(cleanups);
   let backends: BackendReport[];
+  let encryptedStore: EncryptedStoreReport | null = null;
   try {
     let stop = out.progress("probing auth.json");
     const file = await probeFile(common.home, cleanups);
@@ -88,6 +92,12 @@ export async function runDoctor(common: CommonOptions, out: Output, deps: Doctor
     stop();
     const ephemeral = await probeEphemeral(common.home);
     backends = [file, keyring, ephemeral];
+    if (keyring.ok) {
+      stop = out.progress("opening the encrypted auth store");
+      const stores = openStores(common.home, common.timeoutMs, deps.keyring);
+      encryptedStore = await checkEncryptedStore(stores, common.keyringBackend);
+      stop();
+    }
   } finally {
     removeSignalHandlers();
   }
@@ -108,6 +118,7 @@ export async function runDoctor(common: CommonOptions, out: Output, deps: Doctor
       keyring: { service: DEFAULT_KEYRING_SERVICE, account: computeStoreKey(common.home) },
     },
     backends,
+    encryptedStore,
     modes,
     warnings,
   };
@@ -211,6 +222,15 @@ function printReport(out: Output, report: DoctorReport): void {
       out.line(`  ${mark(false)} ${label}`);
     }
     for (const note of backend.notes) out.line(c.dim(`      note: ${note}`));
+  }
+  const store = report.encryptedStore;
+  if (store !== null) {
+    out.line();
+    out.line(`${c.bold("Encrypted auth store")} ${c.dim(store.selected ? "(used by keyring modes here)" : "(not selected: [features] secret_auth_storage is off)")}`);
+    const state = store.state === "present" ? `${mark(true)} holds the CLI auth` : store.state === "absent" ? `${mark(true)} no CLI auth stored` : `${mark(false)} ${store.problem?.summary ?? store.state}`;
+    out.line(`  ${state}`);
+    out.line(c.dim(`      ${store.path}; passphrase "${store.passphrase.service}" / ${store.passphrase.account}`));
+    if (store.problem) out.line(`      ${c.dim("fix:")} ${store.problem.fix}`);
   }
   out.line();
   out.line(c.bold("Modes"));

@@ -14,13 +14,26 @@ import type { CommonOptions } from "./_args.ts";
 import { diagnoseKeyringError, environmentFacts, type KeyringProblemId } from "./_diagnose.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import type { Output } from "./_output.ts";
-import { deleteKeyringCopy, type ErrorInfo, errorInfo, keyringState, lockBusyMessage, lockHome, openStores, type Stores } from "./_stores.ts";
+import {
+  deleteKeyringCopy,
+  type ErrorInfo,
+  errorInfo,
+  keyringCopyLabel,
+  keyringState,
+  lockBusyMessage,
+  lockHome,
+  openStores,
+  type Stores,
+  withKeyringBackend,
+} from "./_stores.ts";
 
 /** The help text of `authkeep logout`. */
 export const LOGOUT_HELP = `Usage: authkeep logout [--home DIR] [--mode MODE] [--json] [--timeout MS] [--debug]
 
 Deletes this home's credentials from every store, whatever the mode: auth.json,
-the OS keyring entry, and unreadable copies kept aside as auth.json.corrupt-*.
+the OS keyring entry, the CLI auth in Codex's encrypted store
+(secrets/codex_auth.age; its other secrets and passphrase are kept, as Codex's
+logout does), and unreadable copies kept aside as auth.json.corrupt-*.
 Reports what was removed. It holds the refresh lock meanwhile, so a refresh in
 another process cannot write the tokens back. Ephemeral credentials live only
 in the process that saved them.
@@ -45,6 +58,8 @@ export interface LogoutReport {
   stores: {
     file: StoreOutcome & { path: string };
     keyring: StoreOutcome & { service: string; account: string; backend: string };
+    /** The CLI auth in Codex's encrypted store (`<home>/secrets/codex_auth.age`); other secrets there are kept. */
+    encrypted: StoreOutcome & { path: string };
     ephemeral: StoreOutcome;
   };
   /** The `auth.json.corrupt-*` copies that were removed. */
@@ -53,14 +68,18 @@ export interface LogoutReport {
 }
 
 /** Runs `authkeep logout`. */
-export async function runLogout(common: CommonOptions, out: Output, stores: Stores = openStores(common.home, common.timeoutMs)): Promise<ExitCode> {
+export async function runLogout(common: CommonOptions, out: Output, stores: Stores = openStores(common.home, common.timeoutMs, undefined, common.keyringBackend)): Promise<ExitCode> {
+  // Both keyring backends are cleared, whichever is configured: Codex's delete removes the direct entry too.
+  const direct = withKeyringBackend(stores, "direct");
+  const encrypted = withKeyringBackend(stores, "secrets");
   const report: LogoutReport = {
     command: "logout",
     home: common.home,
     removed: false,
     stores: {
       file: { path: stores.filePath, result: "absent" },
-      keyring: { service: stores.service, account: stores.account, backend: stores.keyring.backend ?? "unknown", result: "absent" },
+      keyring: { service: direct.service, account: direct.account, backend: stores.keyring.backend ?? "unknown", result: "absent" },
+      encrypted: { path: stores.secretsPath, result: "absent" },
       ephemeral: { result: "not-applicable" },
     },
     removedBackups: [],
@@ -79,7 +98,10 @@ export async function runLogout(common: CommonOptions, out: Output, stores: Stor
     const stop = out.progress("removing the credentials");
     try {
       report.stores.file = { path: stores.filePath, ...(await outcome(() => stores.file.delete())) };
-      report.stores.keyring = { ...report.stores.keyring, ...(await outcome(() => deleteKeyringCopy(stores))) };
+      report.stores.keyring = { ...report.stores.keyring, ...(await outcome(() => deleteKeyringCopy(direct))) };
+      if (nodeFs().existsSync(stores.secretsPath)) {
+        report.stores.encrypted = { ...report.stores.encrypted, ...(await outcome(() => deleteKeyringCopy(encrypted))) };
+      }
       report.removedBackups = homeExists ? removeBackups(common.home, stores.fileName, report) : [];
     } finally {
       stop();
@@ -87,11 +109,12 @@ export async function runLogout(common: CommonOptions, out: Output, stores: Stor
   } finally {
     await handle?.release().catch(() => {});
   }
-  report.removed = report.stores.file.result === "removed" || report.stores.keyring.result === "removed" || report.removedBackups.length > 0;
+  report.removed = report.stores.file.result === "removed" || report.stores.keyring.result === "removed" ||
+    report.stores.encrypted.result === "removed" || report.removedBackups.length > 0;
 
   const keyring = report.stores.keyring;
   let code: ExitCode = EXIT.ok;
-  if (report.stores.file.result === "error" || keyring.result === "error") code = EXIT.failure;
+  if (report.stores.file.result === "error" || keyring.result === "error" || report.stores.encrypted.result === "error") code = EXIT.failure;
   else if (keyring.result === "locked" || (keyring.result === "unavailable" && common.mode === "keyring")) code = EXIT.unavailable;
   if ((keyring.result === "unavailable" || keyring.result === "locked") && keyring.error) {
     const problem = diagnoseKeyringError(keyring.error, environmentFacts(), common.timeoutMs);
@@ -104,7 +127,7 @@ export async function runLogout(common: CommonOptions, out: Output, stores: Stor
   if (out.json) out.document(report);
   else printReport(out, report, stores);
   for (const warning of report.warnings) out.warning(warning);
-  for (const [name, store] of [["auth.json", report.stores.file], ["the keyring", keyring]] as const) {
+  for (const [name, store] of [["auth.json", report.stores.file], ["the keyring", keyring], ["the encrypted store", report.stores.encrypted]] as const) {
     if (store.result === "error") out.error(`could not remove ${name}: ${store.error?.message ?? "unknown error"}`);
   }
   return code;
@@ -159,7 +182,10 @@ function printReport(out: Output, report: LogoutReport, stores: Stores): void {
   };
   out.line(`${report.removed ? "Logged out" : "Nothing to log out"} of ${report.home}`);
   out.line(`  auth.json   ${text(report.stores.file)}  ${c.dim(report.stores.file.path)}`);
-  out.line(`  keyring     ${text(report.stores.keyring)}  ${c.dim(`${stores.keyring.backend ?? "keyring"} "${stores.service}" / ${stores.account}`)}`);
+  out.line(`  keyring     ${text(report.stores.keyring)}  ${c.dim(keyringCopyLabel(withKeyringBackend(stores, "direct")))}`);
+  if (report.stores.encrypted.result !== "absent") {
+    out.line(`  encrypted   ${text(report.stores.encrypted)}  ${c.dim(keyringCopyLabel(withKeyringBackend(stores, "secrets")))}`);
+  }
   out.line(`  ephemeral   ${text(report.stores.ephemeral)}`);
   for (const name of report.removedBackups) out.line(`  ${c.ok("✓")} removed ${name} ${c.dim("(unreadable credentials kept aside earlier)")}`);
 }

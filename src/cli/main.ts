@@ -62,6 +62,10 @@ Options (every command):
   -h, --help        help (authkeep <command> --help for a command)
   --version         print the version
 
+In keyring and auto modes the keyring copy is Codex's encrypted store
+(<home>/secrets/codex_auth.age, its passphrase in the keyring) when config.toml
+has [features] secret_auth_storage = true, and by default on Windows, as in Codex.
+
 Colour is used only on a terminal, and never when NO_COLOR is set.
 
 ${EXIT_STATUS_HELP}`;

@@ -31,6 +31,7 @@ import {
   keyringState,
   lockBusyMessage,
   lockHome,
+  keyringCopyLabel,
   openStores,
   readFileCopy,
   readKeyringCopy,
@@ -95,12 +96,12 @@ export async function runMigrate(
   out: Output,
   to: "file" | "keyring",
   force: boolean,
-  stores: Stores = openStores(common.home, common.timeoutMs),
+  stores: Stores = openStores(common.home, common.timeoutMs, undefined, common.keyringBackend),
 ): Promise<ExitCode> {
   const from = to === "keyring" ? "file" : "keyring";
   const report: MigrateReport = { command: "migrate", home: common.home, from, to, result: "failed", steps: [], location: "unknown", warnings: [] };
   const name = { file: "auth.json", keyring: "the keyring entry" };
-  const where = { file: stores.filePath, keyring: `${stores.keyring.backend ?? "keyring"} "${stores.service}" / ${stores.account}` };
+  const where = { file: stores.filePath, keyring: keyringCopyLabel(stores) };
   const done = (step: MigrateStep, detail: string) => {
     report.steps.push({ step, detail });
     if (!out.json) out.line(`  ${out.color.ok("✓")} ${detail}`);

@@ -62,7 +62,8 @@ export interface StatusReport {
   location: "file" | "keyring" | "both" | "neither" | "unknown";
   stores: {
     file: StoreReport & { path: string };
-    keyring: StoreReport & { service: string; account: string; backend: string };
+    /** The keyring copy: the direct item, or (keyringBackend "secrets") the CLI auth in Codex's encrypted file, whose passphrase is the item. */
+    keyring: StoreReport & { service: string; account: string; backend: string; keyringBackend: "direct" | "secrets"; encryptedFile?: string };
   };
   diverged: boolean;
   active: "file" | "keyring" | null;
@@ -126,7 +127,7 @@ function isStrictlyNewer(candidate: AuthDotJson, reference: AuthDotJson): boolea
 }
 
 /** Runs `authkeep status`. */
-export async function runStatus(common: CommonOptions, out: Output, stores: Stores = openStores(common.home, common.timeoutMs)): Promise<ExitCode> {
+export async function runStatus(common: CommonOptions, out: Output, stores: Stores = openStores(common.home, common.timeoutMs, undefined, common.keyringBackend)): Promise<ExitCode> {
   const stop = out.progress("reading the credentials");
   const [file, keyring] = await Promise.all([readFileCopy(stores), readKeyringCopy(stores)]);
   stop();
@@ -184,7 +185,14 @@ function buildReport(common: CommonOptions, stores: Stores, file: CopyState, key
     location,
     stores: {
       file: { path: stores.filePath, ...storeReport(file) },
-      keyring: { service: stores.service, account: stores.account, backend: stores.keyring.backend ?? "unknown", ...storeReport(keyring, stores.timeoutMs) },
+      keyring: {
+        service: stores.service,
+        account: stores.account,
+        backend: stores.keyring.backend ?? "unknown",
+        keyringBackend: stores.keyringBackend,
+        ...(stores.keyringBackend === "secrets" ? { encryptedFile: stores.secretsPath } : {}),
+        ...storeReport(keyring, stores.timeoutMs),
+      },
     },
     diverged,
     active,

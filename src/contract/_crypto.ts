@@ -135,3 +135,12 @@ export function randomBytes(byteCount: number): Uint8Array {
 export function randomHex(byteCount: number): string {
   return toHex(randomBytes(byteCount));
 }
+
+type NodeCrypto = typeof import("node:crypto");
+let cachedNodeCrypto: NodeCrypto | undefined;
+
+/** `node:crypto`, loaded on first use (only the encrypted store needs it: scrypt, ChaCha20-Poly1305). */
+export function nodeCrypto(): NodeCrypto {
+  cachedNodeCrypto ??= process.getBuiltinModule("node:crypto");
+  return cachedNodeCrypto;
+}

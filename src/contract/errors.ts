@@ -9,6 +9,7 @@
 export { KeyringError, type KeyringErrorKind, type KeyringErrorOptions, type KeyringErrorReason } from "./keyring-error.ts";
 export { RefreshError, type RefreshErrorOptions, type RefreshFailedReason } from "./refresh-error.ts";
 export { LockTimeoutError, type RefreshLockHolder } from "./lock-timeout-error.ts";
+export { EncryptedStoreError, type EncryptedStoreErrorOptions, type EncryptedStoreErrorReason } from "./encrypted-store-error.ts";
 
 /** Where in a document a format problem was found. */
 export interface AuthFormatErrorOptions {

@@ -33,15 +33,21 @@ export interface ComputeStoreKeyOptions {
  * ```
  */
 export function computeStoreKey(home: string, options: ComputeStoreKeyOptions = {}): string {
-  const platform = options.platform ?? process.platform;
-  let canonical = home;
+  return storeKeyForCanonicalPath(canonicalHomePath(home, options.platform ?? process.platform));
+}
+
+/**
+ * The home path as Codex hashes it for its keyring accounts (`cli|…` and the
+ * encrypted store's `secrets|…`): Rust's `canonicalize`, or the path as given.
+ */
+export function canonicalHomePath(home: string, platform: string = process.platform): string {
   try {
     const realpath = nodeFs().realpathSync.native ?? nodeFs().realpathSync;
-    canonical = platform === "win32" ? toVerbatimPath(realpath(home)) : realpath(home);
+    return platform === "win32" ? toVerbatimPath(realpath(home)) : realpath(home);
   } catch {
     // Codex hashes the path as given when canonicalize fails (e.g. it does not exist yet).
+    return home;
   }
-  return storeKeyForCanonicalPath(canonical);
 }
 
 /**

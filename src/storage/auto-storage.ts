@@ -18,22 +18,38 @@ import { type Flow, io } from "../contract/engine.ts";
 import { keyringEntry } from "./_keyring-steps.ts";
 import { computeStoreKey } from "../document/store-key.ts";
 import { loadFileFlow, saveFileFlow } from "./file-storage.ts";
-import { deleteKeyringFlow, type KeyringLocation, loadKeyringFlow, saveKeyringFlow } from "./keyring-storage.ts";
+import { keyringStorageFlows, type KeyringLocation } from "./keyring-storage.ts";
 import type { StorageFlows } from "./_flow-storage.ts";
 
-/** The flows of `auto` mode. */
-export function autoStorageFlows(location: KeyringLocation): StorageFlows {
+/** The keyring side of `auto` mode: a backend's flows, and how to drop only its entry. */
+export interface AutoKeyringSide extends StorageFlows {
+  /** Removes the keyring copy alone (after a fallback save), leaving the file. */
+  removeEntry(): Flow<unknown>;
+}
+
+/** The direct backend as the keyring side of `auto` mode. */
+export function directKeyringSide(location: KeyringLocation): AutoKeyringSide {
   return {
-    load: () => loadAutoFlow(location),
-    save: (auth) => saveAutoFlow(location, auth),
-    delete: () => deleteKeyringFlow(location),
+    ...keyringStorageFlows(location),
+    *removeEntry() {
+      return yield* io(keyringEntry(location.keyring(), location.service, computeStoreKey(location.home)).delete());
+    },
   };
 }
 
-function* loadAutoFlow(location: KeyringLocation): Flow<AuthDotJson | null> {
+/** The flows of `auto` mode over a keyring backend (the direct one unless given). */
+export function autoStorageFlows(location: KeyringLocation, side: AutoKeyringSide = directKeyringSide(location)): StorageFlows {
+  return {
+    load: () => loadAutoFlow(location, side),
+    save: (auth) => saveAutoFlow(location, side, auth),
+    delete: () => side.delete(),
+  };
+}
+
+function* loadAutoFlow(location: KeyringLocation, side: AutoKeyringSide): Flow<AuthDotJson | null> {
   let fromKeyring: AuthDotJson | null;
   try {
-    fromKeyring = yield* loadKeyringFlow(location);
+    fromKeyring = yield* side.load();
   } catch (error) {
     location.warn(`failed to load CLI auth from keyring, falling back to file storage: ${(error as Error).message}`);
     return yield* loadFileFlow(location);
@@ -55,16 +71,16 @@ function* loadAutoFlow(location: KeyringLocation): Flow<AuthDotJson | null> {
   return fromKeyring;
 }
 
-function* saveAutoFlow(location: KeyringLocation, auth: AuthDotJson): Flow<void> {
+function* saveAutoFlow(location: KeyringLocation, side: AutoKeyringSide, auth: AuthDotJson): Flow<void> {
   try {
-    return yield* saveKeyringFlow(location, auth);
+    return yield* side.save(auth);
   } catch (error) {
     if (error instanceof AuthFormatError) throw error; // Not a keyring problem: the file would refuse it too.
     location.warn(`failed to save auth to keyring, falling back to file storage: ${(error as Error).message}`);
   }
   yield* saveFileFlow(location, auth);
   try {
-    yield* io(keyringEntry(location.keyring(), location.service, computeStoreKey(location.home)).delete());
+    yield* side.removeEntry();
   } catch {
     // Still unreachable: loadAutoFlow's last_refresh comparison keeps the file authoritative.
   }

@@ -11,13 +11,34 @@ import type { LockTimeoutError } from "../contract/lock-timeout-error.ts";
 import { FlowStorage, type StorageFlows } from "./_flow-storage.ts";
 import { fileStorageFlows } from "./file-storage.ts";
 import { keyringStorageFlows, type KeyringLocation } from "./keyring-storage.ts";
-import { autoStorageFlows } from "./auto-storage.ts";
+import { autoStorageFlows, type AutoKeyringSide } from "./auto-storage.ts";
+import { removeSecretsEntryFlow, secretsStorageFlows } from "./secrets/secrets-storage.ts";
 import { ephemeralStorageFlows } from "./ephemeral-storage.ts";
 
 /** Codex's keyring service name. */
 export const DEFAULT_KEYRING_SERVICE = "Codex Auth";
 /** Codex's credentials file name. */
 export const DEFAULT_AUTH_FILE_NAME = "auth.json";
+
+/**
+ * How `keyring` and `auto` modes keep credentials in the keyring, as Codex's
+ * `AuthKeyringBackendKind`:
+ * - `"direct"`: the compact auth.json as one keyring item (service
+ *   `Codex Auth`, account `cli|…`);
+ * - `"secrets"`: Codex's encrypted auth store, `<home>/secrets/codex_auth.age`
+ *   (age, scrypt), whose passphrase is the keyring item (service `codex`,
+ *   account `secrets|…`). Each first load or save in a process pays one
+ *   scrypt derivation (about 0.5–1 GiB of memory and a second or more).
+ */
+export type KeyringBackend = "direct" | "secrets";
+
+/**
+ * The keyring backend Codex uses on a platform when nothing selects one
+ * (its `secret_auth_storage` feature is on by default only on Windows).
+ */
+export function defaultKeyringBackend(platform: string = process.platform): KeyringBackend {
+  return platform === "win32" ? "secrets" : "direct";
+}
 
 /** Options for {@linkcode createAuthStorage}. */
 export interface CreateAuthStorageOptions {
@@ -34,7 +55,12 @@ export interface CreateAuthStorageOptions {
    */
   keyring?: KeyringStore;
   /**
-   * The keyring service name.
+   * The keyring backend of `keyring` and `auto` modes (see {@linkcode KeyringBackend}).
+   * @default {"secrets" on Windows, "direct" elsewhere (as Codex)}
+   */
+  keyringBackend?: KeyringBackend;
+  /**
+   * The keyring service name of the direct backend.
    * @default {"Codex Auth"}
    */
   service?: string;
@@ -83,6 +109,10 @@ export function createAuthStorage(options: CreateAuthStorageOptions): AuthStorag
   if (typeof options.home !== "string" || options.home === "") {
     throw new TypeError("createAuthStorage needs a non-empty home directory");
   }
+  const backend = options.keyringBackend ?? defaultKeyringBackend();
+  if (backend !== "direct" && backend !== "secrets") {
+    throw new TypeError(`unknown keyring backend ${JSON.stringify(backend)}; expected "direct" or "secrets"`);
+  }
   const fileName = options.fileName ?? DEFAULT_AUTH_FILE_NAME;
   const service = options.service ?? DEFAULT_KEYRING_SERVICE;
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "AuthkeepWarning"));
@@ -95,10 +125,11 @@ export function createAuthStorage(options: CreateAuthStorageOptions): AuthStorag
     service,
     keyring: () => (keyring ??= defaultKeyringStore()),
   };
+  const secretsSide = (): AutoKeyringSide => ({ ...secretsStorageFlows(location), removeEntry: () => removeSecretsEntryFlow(location) });
   const flows: StorageFlows =
     mode === "file" ? fileStorageFlows(location)
-    : mode === "keyring" ? keyringStorageFlows(location)
-    : mode === "auto" ? autoStorageFlows(location)
+    : mode === "keyring" ? (backend === "secrets" ? secretsStorageFlows(location) : keyringStorageFlows(location))
+    : mode === "auto" ? autoStorageFlows(location, backend === "secrets" ? secretsSide() : undefined)
     : ephemeralStorageFlows(options.home, service);
   return new FlowStorage(mode, options.home, fileName, flows);
 }

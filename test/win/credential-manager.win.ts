@@ -495,7 +495,8 @@ async function main(): Promise<void> {
     await check(`createAuthStorage in ${mode} mode over the Windows store: large and small logins, sync and async`, async () => {
       const home = mkdtempSync(join(tmpdir(), "authkeep-storage-"));
       try {
-        const storage = createAuthStorage({ home, mode, keyring: store, onWarning: () => {} });
+        // The direct entry is what this checks; on Windows keyring mode defaults to the encrypted store.
+        const storage = createAuthStorage({ home, mode, keyring: store, keyringBackend: "direct", onWarning: () => {} });
         const key = computeStoreKey(home);
         const big = bigAuth();
         await storage.save(big);

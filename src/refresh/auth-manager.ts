@@ -15,7 +15,6 @@ import { RefreshError } from "../contract/refresh-error.ts";
 import { RefreshLock, refreshLockPath } from "./refresh-lock.ts";
 import { HttpTokenRefresher } from "./token-refresher.ts";
 import { createUnauthorizedRecovery, type UnauthorizedRecovery } from "./unauthorized-recovery.ts";
-import { nodePath } from "../contract/_node-builtins.ts";
 
 export { type AuthManagerOptions, DEFAULT_REFRESH_WINDOW_MS } from "./auth-manager-options.ts";
 export type { RecoveryStepResult, ReloadOutcome, UnauthorizedRecovery, UnauthorizedRecoveryStep } from "./unauthorized-recovery.ts";
@@ -282,13 +281,6 @@ export class AuthManager {
     if (cached === undefined || cached === null) return cached === null ? "logged out" : "not loaded";
     return cached.tokens ? "chatgpt" : cached.OPENAI_API_KEY ? "apikey" : "empty";
   }
-}
-
-function queuedBehindFailure(queuedMs: number): RefreshError {
-  return new RefreshError(
-    `Failed to refresh token: another process's refresh of this login did not complete in the ${Math.round(queuedMs)} ms we waited for it; try again`,
-    { permanent: false, reason: "transient" },
-  );
 }
 
 function resolveLock(storage: AuthStorage, option: AuthManagerOptions["lock"]): RefreshLock | null {

@@ -46,8 +46,10 @@ export {
   type UnauthorizedRecovery,
   type UnauthorizedRecoveryStep,
 } from "./refresh/auth-manager.ts";
-// Types only: AuthManagerOptions["lock"] and LockTimeoutError["holder"] name them.
+// Types only: AuthManagerOptions["lock"] and ["backoff"], LockTimeoutError["holder"] and ["lock"] name them.
 export type { RefreshLockHolder, RefreshLockOptions } from "./refresh/refresh-lock.ts";
+export type { RefreshBackoffOptions } from "./refresh/refresh-backoff.ts";
+export type { LockKind } from "./contract/lock-timeout-error.ts";
 export {
   HttpTokenRefresher,
   type HttpTokenRefresherOptions,

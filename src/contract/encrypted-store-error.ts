@@ -61,6 +61,8 @@ export class EncryptedStoreError extends Error {
   readonly path: string | undefined;
 
   /**
+   * Creates the error (authkeep's encrypted store throws it; programs only read it).
+   *
    * @param message What is wrong and, where possible, how to fix it.
    * @param options The reason, the file and the cause.
    */

@@ -5,7 +5,7 @@
  */
 import type { AuthStorage } from "../storage/auth-storage.ts";
 import type { RefreshBackoffOptions } from "./refresh-backoff.ts";
-import type { RefreshLock, RefreshLockOptions } from "./refresh-lock.ts";
+import type { RefreshLockOptions } from "./refresh-lock.ts";
 import type { TokenRefresher } from "./token-refresher.ts";
 
 /** Codex's `CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES` (5), in ms. */
@@ -31,13 +31,13 @@ export interface AuthManagerOptions {
    */
   refreshWindowMs?: number;
   /**
-   * The cross-process lock: a {@linkcode RefreshLock}, options for one (the
+   * The cross-process lock: options for it (the
    * path defaults to `<storage.home>/<storage.fileName>.authkeep-refresh.lock`), or `false` to
    * turn cross-process locking off (Codex's behaviour; only for benchmarks
    * and single-process use). Required when `storage.home` is not set.
    * @default { path: refreshLockPath(storage.home, storage.fileName) }
    */
-  lock?: RefreshLock | Partial<RefreshLockOptions> | false;
+  lock?: Partial<RefreshLockOptions> | false;
   /**
    * After a failed proactive refresh, {@linkcode AuthManager.auth} returns the
    * old auth without calling the endpoint until the delay has passed; `false`

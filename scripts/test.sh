@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: everything the test suite needs, brought up here, then the suite on Node (built dist/).
 #   1. the Debian packages (installed when missing and running as root; otherwise the exact command)
-#   2. the TypeScript build (dist/) and the bundle (dist/bundle/)
+#   2. the TypeScript build (dist/) and the bundle (dist/bundle/), then the linter (biome.json)
 #   3. a private headless gnome-keyring on a private D-Bus session bus (torn down on exit)
 #   4. the real Codex CLI (scripts/codex-setup.sh), Linux and Windows builds
 #   5. Wine with the Windows node.exe, for the Credential Manager tests (and codex.exe)
@@ -14,6 +14,8 @@ export NO_COLOR=1
 bash scripts/ensure-system-deps.sh
 [ -d node_modules/typescript ] || npm install --no-audit --no-fund
 npm run build --silent   # tsc, then the bundle the package publishes (scripts/bundle.ts)
+# Lint (Biome: one fast binary from npm, no plugin tree; rules in biome.json). Errors fail the run.
+node_modules/.bin/biome lint --diagnostic-level=error src native test bench scripts
 
 keyring_env=$(env -u KR_DIR bash scripts/keyring-up.sh)
 eval "$keyring_env"

@@ -26,10 +26,10 @@ function open(file: Uint8Array, passphrase = PASS): Uint8Array {
   return runSync(decryptAgeFlow(file, passphrase));
 }
 
-function assertReason(fn: () => unknown, reason: EncryptedStoreErrorReason): void {
+function assertReason(fn: () => unknown, reason: EncryptedStoreErrorReason | EncryptedStoreErrorReason[]): void {
   assert.throws(fn, (error: unknown) => {
     assert.ok(error instanceof EncryptedStoreError, `expected EncryptedStoreError, got ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
+    assert.ok(([] as EncryptedStoreErrorReason[]).concat(reason).includes(error.reason), `${error.reason}: ${error.message}`);
     assert.ok(!error.message.includes(PASS) && !error.message.includes(SECRET), "no secret in the message");
     return true;
   });
@@ -82,7 +82,9 @@ test("age: damage anywhere gives a typed error naming it", () => {
   assertReason(() => open(flip(macAt + 2)), "corrupt"); // the MAC
   assertReason(() => open(flip(file.length - 5)), "corrupt"); // the last chunk's tag
   assertReason(() => open(flip(file.length - 30)), "corrupt"); // the ciphertext
-  assertReason(() => open(flip(headerEnd - 10)), "wrong-passphrase"); // the wrapped key: age cannot tell this from a wrong passphrase
+  // The wrapped key: a flipped bit that leaves valid base64 cannot be told from a wrong passphrase;
+  // one that makes an invalid base64 character (it depends on the random key) is corrupt.
+  assertReason(() => open(flip(headerEnd - 10)), ["wrong-passphrase", "corrupt"]);
   const salt = decoder.decode(file).split("\n")[1]!.split(" ")[2]!;
   const otherSalt = encodeBase64(randomBytes(16));
   assertReason(() => open(encoder.encode(decoder.decode(file).replace(salt, otherSalt))), "wrong-passphrase");

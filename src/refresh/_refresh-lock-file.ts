@@ -42,6 +42,10 @@ export function badLockPath(path: string, what: string, code: string, cause?: un
 
 /** Reads the lock file; `null` when there is none. */
 export async function readLockFile(path: string): Promise<LockFileState | null> {
+  // lstat first as well: not every runtime's node:fs honours O_NOFOLLOW (Deno 2.9 follows the
+  // link, so a dangling one read as "no lock" and the acquire loop waited out its timeout).
+  const link = await fsPromises().lstat(path).catch(() => null);
+  if (link?.isSymbolicLink()) throw badLockPath(path, "a symlink", "ELOOP");
   let file: FileHandle;
   try {
     file = await fsPromises().open(path, readFlags());

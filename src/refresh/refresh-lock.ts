@@ -38,7 +38,7 @@ import { LockTimeoutError, type RefreshLockHolder } from "../contract/lock-timeo
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "../storage/_fs-steps.ts";
 import { createLockWaiter, type LockWaiter } from "./_lock-waiter.ts";
-import { heldNonces, type LockFileState, makeHandle, pidAlive, readLockFile } from "./_refresh-lock-file.ts";
+import { badLockPath, heldNonces, type LockFileState, makeHandle, pidAlive, readLockFile } from "./_refresh-lock-file.ts";
 
 export type { LockWaiter, RefreshLockHolder };
 
@@ -188,6 +188,8 @@ export class RefreshLock {
       file = await fsPromises().open(this.path, "wx", 0o600);
     } catch (error) {
       if (errorCode(error) === "EEXIST") return null;
+      // Linux answers EEXIST for a looping link here; Deno's node:fs answers ELOOP.
+      if (errorCode(error) === "ELOOP") throw badLockPath(this.path, "a symlink", "ELOOP", error);
       if (errorCode(error) !== "ENOENT" || madeHome) throw error;
       // The home does not exist yet (first login in progress); create it like the file store does.
       // Our own mkdirp: Node's recursive mkdir spins forever under /proc.

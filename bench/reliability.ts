@@ -1,5 +1,5 @@
 /**
- * Prints the figures of the README's "Reliability" section: torn files and
+ * Prints the figures of docs/reliability.md: torn files and
  * leftover temp files after SIGKILLs, parse failures under concurrent
  * access, fuzz cases run and canaries found. Not a test: it asserts nothing
  * and exits 0; the tests in test/ hold the same goals.

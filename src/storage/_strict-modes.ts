@@ -3,7 +3,7 @@
  * who could have written them and who can read them. sshd refuses such files;
  * authkeep warns instead, because Codex reads the same file without any check
  * and a refusal would log the user out of both, and because a save repairs the
- * file's own mode (0600). docs and README: "Permissions and ownership".
+ * file's own mode (0600). docs/behaviour.md: "Permissions and ownership".
  *
  * Each problem is reported once per process per path.
  *

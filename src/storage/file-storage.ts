@@ -2,7 +2,7 @@
  * `file` mode: `<home>/auth.json`, written atomically, read with a bounded
  * retry.
  *
- * Policies (documented in the README):
+ * Policies (documented in docs/behaviour.md):
  * - the home directory is created 0700 and the file is always 0600 after a save;
  *   a home or file that other users could have planted or can change, and a
  *   file others can read, gets a warning (`_strict-modes.ts`);

@@ -11,11 +11,8 @@ import { createAuthStorage } from "../src/storage/create-auth-storage.ts";
 import { AuthFormatError } from "../src/contract/errors.ts";
 import { fetchWithAuth } from "../src/refresh/fetch-with-auth.ts";
 import { RefreshLock } from "../src/refresh/refresh-lock.ts";
-import {
-  HttpTokenRefresher,
-  REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
-  REFRESH_TOKEN_REUSED_MESSAGE,
-} from "../src/refresh/token-refresher.ts";
+import { HttpTokenRefresher } from "../src/refresh/token-refresher.ts";
+import { REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE, REFRESH_TOKEN_REUSED_MESSAGE } from "../src/refresh/refresh-messages.ts";
 import { RefreshError } from "../src/contract/refresh-error.ts";
 import { TokenServer } from "./support/token-server.ts";
 

@@ -15,7 +15,8 @@ import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import fc from "fast-check";
 import { RefreshError } from "../src/contract/refresh-error.ts";
-import { HttpTokenRefresher, MAX_RESPONSE_BYTES } from "../src/refresh/token-refresher.ts";
+import { HttpTokenRefresher } from "../src/refresh/token-refresher.ts";
+import { MAX_RESPONSE_BYTES } from "../src/refresh/_read-capped-body.ts";
 import { envCount } from "./support/hardening-env.ts";
 import { answer, HostileEndpoint } from "./support/hostile-endpoint.ts";
 

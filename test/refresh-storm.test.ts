@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AuthCredentialsStoreMode, AuthDotJson } from "../src/document/auth-types.ts";
-import { REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE } from "../src/refresh/token-refresher.ts";
+import { REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE } from "../src/refresh/refresh-messages.ts";
 import { createAuthStorage } from "../src/storage/create-auth-storage.ts";
 import { runStorm, type StormReport } from "./support/storm.ts";
 import { TokenServer } from "./support/token-server.ts";

@@ -11,13 +11,10 @@ import process from "node:process";
 import { after, test } from "node:test";
 import { inspect } from "node:util";
 import { gzipSync } from "node:zlib";
-import {
-  CODEX_CLIENT_ID,
-  HttpTokenRefresher,
-  MAX_RESPONSE_BYTES,
-  MAX_TOKEN_LENGTH,
-  REFRESH_TOKEN_REUSED_MESSAGE,
-} from "../src/refresh/token-refresher.ts";
+import { CODEX_CLIENT_ID, HttpTokenRefresher } from "../src/refresh/token-refresher.ts";
+import { MAX_RESPONSE_BYTES } from "../src/refresh/_read-capped-body.ts";
+import { MAX_TOKEN_LENGTH } from "../src/refresh/_refresh-response.ts";
+import { REFRESH_TOKEN_REUSED_MESSAGE } from "../src/refresh/refresh-messages.ts";
 import { RefreshError } from "../src/contract/refresh-error.ts";
 import { AUTHKEEP_VERSION } from "../src/refresh/_user-agent.ts";
 import { answer, HostileEndpoint, type HostileHandler, streamHugeToken } from "./support/hostile-endpoint.ts";

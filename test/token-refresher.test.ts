@@ -2,15 +2,14 @@ import process from "node:process";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
+import { CODEX_CLIENT_ID, HttpTokenRefresher } from "../src/refresh/token-refresher.ts";
+import { classifyRefreshFailure } from "../src/refresh/_refresh-response.ts";
 import {
-  CODEX_CLIENT_ID,
-  HttpTokenRefresher,
   REFRESH_TOKEN_EXPIRED_MESSAGE,
   REFRESH_TOKEN_INVALIDATED_MESSAGE,
   REFRESH_TOKEN_REUSED_MESSAGE,
   REFRESH_TOKEN_UNKNOWN_MESSAGE,
-  classifyRefreshFailure,
-} from "../src/refresh/token-refresher.ts";
+} from "../src/refresh/refresh-messages.ts";
 import { RefreshError, type RefreshFailedReason } from "../src/contract/refresh-error.ts";
 import { TokenServer } from "./support/token-server.ts";
 

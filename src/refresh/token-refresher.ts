@@ -13,16 +13,6 @@ import { classifyRefreshFailure, parseRefreshSuccess, transient } from "./_refre
 import { authkeepUserAgent } from "./_user-agent.ts";
 import { RefreshError } from "../contract/refresh-error.ts";
 
-export {
-  REFRESH_TOKEN_ACCOUNT_MISMATCH_MESSAGE,
-  REFRESH_TOKEN_EXPIRED_MESSAGE,
-  REFRESH_TOKEN_INVALIDATED_MESSAGE,
-  REFRESH_TOKEN_REUSED_MESSAGE,
-  REFRESH_TOKEN_UNKNOWN_MESSAGE,
-} from "./refresh-messages.ts";
-export { classifyRefreshFailure, MAX_TOKEN_LENGTH } from "./_refresh-response.ts";
-export { MAX_RESPONSE_BYTES } from "./_read-capped-body.ts";
-
 /** Codex CLI's OAuth client id. */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 /** Codex CLI's token endpoint. */
@@ -146,8 +136,8 @@ export const DEFAULT_REFRESH_TIMEOUT_MS = 30_000;
  *   `fetch` fetched from another origin is refused. A token endpoint has no
  *   reason to redirect a POST; following even same-origin ones would let any
  *   path on that origin answer for it.
- * - The body is read up to {@link MAX_RESPONSE_BYTES} (1 MiB), streaming, and
- *   each token must be at most {@link MAX_TOKEN_LENGTH} characters.
+ * - The body is read up to 1 MiB, streaming, and each token must be at most
+ *   64 KiB of visible ASCII.
  * - `timeoutMs` bounds the whole call, reading the body included.
  * - The tokens we sent or hold are scrubbed from error bodies in any JSON
  *   escaping before anything is parsed or cut, and no 8-character piece of

@@ -47,9 +47,9 @@ export {
   type UnauthorizedRecoveryStep,
 } from "./refresh/auth-manager.ts";
 // Types only: AuthManagerOptions["lock"] and ["backoff"], LockTimeoutError["holder"] and ["lock"] name them.
-export type { RefreshLockHolder, RefreshLockOptions } from "./refresh/refresh-lock.ts";
+export type { RefreshLockOptions } from "./refresh/refresh-lock-options.ts";
 export type { RefreshBackoffOptions } from "./refresh/refresh-backoff.ts";
-export type { LockKind } from "./contract/lock-timeout-error.ts";
+export type { LockKind, RefreshLockHolder } from "./contract/lock-timeout-error.ts";
 export {
   HttpTokenRefresher,
   type HttpTokenRefresherOptions,

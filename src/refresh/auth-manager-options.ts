@@ -5,7 +5,7 @@
  */
 import type { AuthStorage } from "../storage/auth-storage.ts";
 import type { RefreshBackoffOptions } from "./refresh-backoff.ts";
-import type { RefreshLockOptions } from "./refresh-lock.ts";
+import type { RefreshLockOptions } from "./refresh-lock-options.ts";
 import type { TokenRefresher } from "./token-refresher.ts";
 
 /** Codex's `CHATGPT_ACCESS_TOKEN_REFRESH_WINDOW_MINUTES` (5), in ms. */

@@ -39,29 +39,9 @@ import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "../storage/_fs-steps.ts";
 import { createLockWaiter, type LockWaiter } from "./_lock-waiter.ts";
 import { badLockPath, heldNonces, type LockFileState, makeHandle, pidAlive, readLockFile } from "./_refresh-lock-file.ts";
+import type { RefreshLockOptions } from "./refresh-lock-options.ts";
 
-export type { LockWaiter, RefreshLockHolder };
-
-/** Options of {@linkcode RefreshLock}. */
-export interface RefreshLockOptions {
-  /** The lock file, e.g. `<home>/auth.json.authkeep-refresh.lock` ({@linkcode refreshLockPath}). */
-  path: string;
-  /**
-   * Age after which a lock is stale even if its holder may be alive.
-   * @default 120000 (4 × the default refresh timeout)
-   */
-  staleMs?: number;
-  /**
-   * How long {@linkcode RefreshLock.acquire} waits before throwing {@linkcode LockTimeoutError}.
-   * @default 150000 (longer than `staleMs`, so a stale lock is always taken over first)
-   */
-  timeoutMs?: number;
-  /**
-   * Pause between attempts while waiting (a random jitter of up to the same amount is added).
-   * @default 10
-   */
-  pollMs?: number;
-}
+export type { LockWaiter, RefreshLockHolder, RefreshLockOptions };
 
 /** A held lock. Release it in a `finally`. */
 export interface RefreshLockHandle {

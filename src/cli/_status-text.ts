@@ -7,7 +7,7 @@
 import type { CommonOptions } from "./_args.ts";
 import { columns, type Output, relativeTime, terminalSafe } from "./_output.ts";
 import type { CopyState } from "./_stores.ts";
-import type { CredentialsSummary, StatusReport, StoreReport } from "./status.ts";
+import type { CredentialsSummary, StatusReport, StoreReport } from "./_status-report.ts";
 
 /** A summary whose strings are safe to print (see {@linkcode terminalSafe}). */
 function safeSummary(summary: CredentialsSummary): CredentialsSummary {

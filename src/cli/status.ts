@@ -10,9 +10,10 @@ import { parseIdToken } from "../document/id-token.ts";
 import type { CommonOptions } from "./_args.ts";
 import { EXIT, type ExitCode } from "./_exit.ts";
 import { type Output, showSecret } from "./_output.ts";
+import type { CredentialsSummary, StatusReport, StoreReport } from "./_status-report.ts";
 import { printReport } from "./_status-text.ts";
-import { type CopyState, type ErrorInfo, openStores, readFileCopy, readKeyringCopy, sameCredentials, type Stores } from "./_stores.ts";
-import { diagnoseKeyringError, environmentFacts, type KeyringProblemId } from "./_diagnose.ts";
+import { type CopyState, openStores, readFileCopy, readKeyringCopy, sameCredentials, type Stores } from "./_stores.ts";
+import { diagnoseKeyringError, environmentFacts } from "./_diagnose.ts";
 
 /** The help text of `authkeep status`. */
 export const STATUS_HELP = `Usage: authkeep status [--home DIR] [--mode MODE] [--json] [--timeout MS] [--debug]
@@ -25,51 +26,6 @@ and the keyring hold different credentials.
 
 Exit status: 0 logged in; 3 no credentials for this mode; 4 the store the
 mode reads cannot be reached; 1 the credentials cannot be read.`;
-
-/** What `status` reports about one set of credentials. Secrets are redacted. */
-export interface CredentialsSummary {
-  authMode: string | null;
-  apiKey: string | null;
-  accountId: string | null;
-  email: string | null;
-  plan: string | null;
-  chatgptUserId: string | null;
-  idToken: string | null;
-  accessToken: string | null;
-  accessTokenExpiresAt: string | null;
-  accessTokenExpired: boolean | null;
-  refreshToken: string | null;
-  lastRefresh: string | null;
-  /** Problems reading the JWT claims (never the token itself). */
-  notes: string[];
-}
-
-/** A store in `status --json`. */
-export type StoreReport = {
-  state: CopyState["state"];
-  error?: ErrorInfo;
-  /** For a keyring that cannot be reached: the diagnosed problem (`authkeep doctor` shows the fix). */
-  problem?: { id: KeyringProblemId; summary: string };
-  credentials?: CredentialsSummary;
-};
-
-/** The JSON document `status --json` prints. */
-export interface StatusReport {
-  command: "status";
-  home: string;
-  mode: AuthCredentialsStoreMode;
-  modeSource: CommonOptions["modeSource"];
-  location: "file" | "keyring" | "both" | "neither" | "unknown";
-  stores: {
-    file: StoreReport & { path: string };
-    /** The keyring copy: the direct item, or (keyringBackend "secrets") the CLI auth in Codex's encrypted file, whose passphrase is the item. */
-    keyring: StoreReport & { service: string; account: string; backend: string; keyringBackend: "direct" | "secrets"; encryptedFile?: string };
-  };
-  diverged: boolean;
-  active: "file" | "keyring" | null;
-  credentials: CredentialsSummary | null;
-  warnings: string[];
-}
 
 /** Summarizes credentials with every secret redacted. */
 export function summarize(auth: AuthDotJson, now: number = Date.now()): CredentialsSummary {

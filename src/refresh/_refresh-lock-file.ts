@@ -8,7 +8,6 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import type { RefreshLockHolder } from "../contract/lock-timeout-error.ts";
-import type { RefreshLockHandle } from "./refresh-lock.ts";
 import { AuthStorageError, errorCode } from "../contract/errors.ts";
 import { fsPromises, nodeFs } from "../contract/_node-builtins.ts";
 
@@ -108,6 +107,16 @@ export function pidAlive(pid: number): boolean {
 
 /** Nonces this process holds right now, so our own pid in a lock file is not mistaken for a dead holder. */
 export const heldNonces = new Set<string>();
+
+/** A held lock. Release it in a `finally`. */
+export interface RefreshLockHandle {
+  /** The lock file. */
+  readonly path: string;
+  /** The nonce written into the lock file. */
+  readonly nonce: string;
+  /** Removes the lock file if it is still ours; returns whether it removed it. */
+  release(): Promise<boolean>;
+}
 
 /** The handle of a lock we just created with `nonce`. */
 export function makeHandle(path: string, nonce: string): RefreshLockHandle {

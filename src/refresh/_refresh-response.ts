@@ -13,7 +13,6 @@ import {
   REFRESH_TOKEN_REUSED_MESSAGE,
   REFRESH_TOKEN_UNKNOWN_MESSAGE,
 } from "./refresh-messages.ts";
-import type { RefreshedTokens } from "./token-refresher.ts";
 
 /** The longest token accepted from the endpoint: real JWTs are a few KiB. */
 export const MAX_TOKEN_LENGTH = 64 * 1024;
@@ -50,6 +49,9 @@ export function classifyRefreshFailure(status: number, body: string, secrets: re
   const message = scrubFragments(`Failed to refresh token: ${status}: ${errorMessage(json, clean)}`, secrets);
   return new RefreshError(message, { permanent: false, reason: "transient", status, ...withCode });
 }
+
+/** The shape of token-refresher's public `RefreshedTokens` (declared here too, so this module does not import its user). */
+type RefreshedTokens = { id_token?: string; access_token?: string; refresh_token?: string };
 
 /**
  * Reads a 2xx body: a JSON object whose `id_token`, `access_token` and

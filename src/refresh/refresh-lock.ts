@@ -38,20 +38,18 @@ import { LockTimeoutError, type RefreshLockHolder } from "../contract/lock-timeo
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "../storage/_fs-steps.ts";
 import { createLockWaiter, type LockWaiter } from "./_lock-waiter.ts";
-import { badLockPath, heldNonces, type LockFileState, makeHandle, pidAlive, readLockFile } from "./_refresh-lock-file.ts";
+import {
+  badLockPath,
+  heldNonces,
+  type LockFileState,
+  makeHandle,
+  pidAlive,
+  readLockFile,
+  type RefreshLockHandle,
+} from "./_refresh-lock-file.ts";
 import type { RefreshLockOptions } from "./refresh-lock-options.ts";
 
-export type { LockWaiter, RefreshLockHolder, RefreshLockOptions };
-
-/** A held lock. Release it in a `finally`. */
-export interface RefreshLockHandle {
-  /** The lock file. */
-  readonly path: string;
-  /** The nonce written into the lock file. */
-  readonly nonce: string;
-  /** Removes the lock file if it is still ours; returns whether it removed it. */
-  release(): Promise<boolean>;
-}
+export type { LockWaiter, RefreshLockHandle, RefreshLockHolder, RefreshLockOptions };
 
 /** Default age after which a lock is stale. */
 export const DEFAULT_LOCK_STALE_MS = 4 * DEFAULT_REFRESH_TIMEOUT_MS;

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { computeStoreKey, KeyringError, type KeyringErrorKind, type KeyringErrorReason, parseAuthJson } from "../src/index.ts";
 import { diagnoseKeyringError, type EnvironmentFacts } from "../src/cli/_diagnose.ts";
+import { FIX, keyringError, keyringErrorFromGError } from "../native/linux/_errors.ts";
+import { resolveFfiProviderName } from "../native/ffi/index.ts";
 import {
   assertNoSecrets,
   authText,
@@ -102,7 +104,7 @@ describe("doctor's diagnosis table (kind and reason → problem)", () => {
   });
 });
 
-describe("doctor's diagnosis of reason-less Linux errors (message and GError → problem)", () => {
+describe("doctor's diagnosis of the Linux backend's own errors (GError → KeyringError → problem)", () => {
   const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
     platform: "linux",
     dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
@@ -114,23 +116,31 @@ describe("doctor's diagnosis of reason-less Linux errors (message and GError →
     libsecret: "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0",
     ...over,
   });
-  const error = (kind: KeyringError["kind"], message: string, code?: string | number, cause?: unknown) =>
-    new KeyringError(message, { kind, backend: "libsecret", ...(code === undefined ? {} : { code }), ...(cause === undefined ? {} : { cause }) });
+  // The backend's error table turns each GError into a KeyringError with a reason; the doctor reads only that.
+  const gerror = (domain: string, code: number, message: string) => keyringErrorFromGError({ domain, code, message }, "reading the keyring entry");
+  const noFfi = (): unknown => {
+    try {
+      return resolveFfiProviderName({}, "no-such-provider");
+    } catch (error) {
+      return error;
+    }
+  };
   // The GErrors of linux-secret-service.md §4.
-  const cases: [string, KeyringError, Partial<EnvironmentFacts>, string][] = [
-    ["no FFI library", error("unavailable", "the keyring needs the optional dependency, which could not be loaded", undefined, Object.assign(new Error("Cannot find module"), { code: "MODULE_NOT_FOUND" })), {}, "ffi-missing"],
-    ["no libsecret", error("unavailable", "could not be loaded", undefined, new Error("libsecret-1.so.0: cannot open shared object file: No such file or directory")), {}, "libsecret-missing"],
-    ["A: no bus, no DISPLAY", error("unavailable", "Cannot autolaunch D-Bus without X11 $DISPLAY [g-io-error-quark:0]", "g-io-error-quark:0"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
-    ["A': bogus DISPLAY", error("unavailable", "Process /usr/bin/dbus-launch exited with status 1 [g-spawn-exit-error-quark:1]", "g-spawn-exit-error-quark:1"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
-    ["B: dead socket", error("unavailable", "Could not connect: No such file or directory [g-io-error-quark:1]", "g-io-error-quark:1"), { dbusSocketExists: false }, "dbus-unreachable"],
-    ["C: no Secret Service", error("unavailable", "The name org.freedesktop.secrets was not provided by any .service files [g-dbus-error-quark:2]", "g-dbus-error-quark:2"), {}, "no-secret-service"],
-    ["D: no default collection", error("failure", 'Object does not exist at path "/org/freedesktop/secrets/collection/login" [g-dbus-error-quark:19]', "g-dbus-error-quark:19"), {}, "no-default-collection"],
-    ["E: locked", error("locked", "Cannot create an item in a locked collection [secret-error:2]", "secret-error:2"), {}, "locked"],
-    ["F: hung daemon", error("unavailable", "Timeout was reached [g-io-error-quark:24]", "g-io-error-quark:24"), {}, "timeout"],
-    ["F: cancelled at our deadline", error("unavailable", "Operation was cancelled [g-io-error-quark:19]", "g-io-error-quark:19"), {}, "timeout"],
+  const cases: [string, unknown, Partial<EnvironmentFacts>, string][] = [
+    ["no FFI provider (AUTHKEEP_FFI names none)", noFfi(), {}, "ffi-missing"],
+    ["A: no bus, no DISPLAY", gerror("g-io-error-quark", 0, "Cannot autolaunch D-Bus without X11 $DISPLAY"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
+    ["A': bogus DISPLAY", gerror("g-spawn-exit-error-quark", 1, "Process /usr/bin/dbus-launch exited with status 1"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
+    ["B: dead socket", gerror("g-io-error-quark", 1, "Could not connect: No such file or directory"), { dbusSocketExists: false }, "dbus-unreachable"],
+    ["C: no Secret Service", gerror("g-dbus-error-quark", 2, "The name org.freedesktop.secrets was not provided by any .service files"), {}, "no-secret-service"],
+    ["D: no default collection (found by the backend, no GError)", keyringError("unavailable", "reading the keyring entry", FIX.noDefaultCollection), {}, "no-default-collection"],
+    ["E: locked", gerror("secret-error", 2, "Cannot create an item in a locked collection"), {}, "locked"],
+    ["E': access denied by a policy", gerror("g-dbus-error-quark", 9, "GDBus.Error:org.freedesktop.DBus.Error.AccessDenied: refused"), {}, "locked"],
+    ["F: hung daemon", gerror("g-io-error-quark", 24, "Timeout was reached"), {}, "timeout"],
+    ["F: cancelled at our deadline", gerror("g-io-error-quark", 19, "Operation was cancelled"), {}, "timeout"],
   ];
   for (const [name, err, over, id] of cases) {
     test(`${name} → ${id}`, () => {
+      assert.ok(err instanceof KeyringError && err.reason !== "other", `the backend gives a reason: ${String(err)}`);
       const problem = diagnoseKeyringError(err, facts(over), 5000);
       assert.equal(problem.id, id);
       assert.ok(problem.summary && problem.reason && problem.fix.length > 0);

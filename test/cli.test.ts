@@ -47,6 +47,10 @@ function keyringHome(t: { skip(message: string): void; after(fn: () => unknown):
   return { keyring, home };
 }
 
+/** A parsed `--json` report, read field by field by the assertions (a failed read fails the test). */
+// biome-ignore lint/suspicious/noExplicitAny: the reports are deep JSON; typing each one would only restate the CLI
+type Report = Record<string, any>;
+
 const isLinux = process.platform === "linux";
 const headless = noKeyringEnv();
 
@@ -265,7 +269,7 @@ describe("authkeep status", () => {
     const home = tempHome(t);
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 3);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.command, "status");
     assert.equal(report.home, home);
     assert.equal(report.stores.file.state, "absent");
@@ -290,7 +294,7 @@ describe("authkeep status", () => {
     seedFile(home, authText(auth));
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 0);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.location, isLinux ? "file" : report.location);
     assert.equal(report.active, "file");
     const c = report.credentials;
@@ -320,7 +324,7 @@ describe("authkeep status", () => {
     const home = tempHome(t);
     seedFile(home, authText(canaryAuth({ expiresInSec: -600 }).auth));
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
-    assert.equal(json<any>(result).credentials.accessTokenExpired, true);
+    assert.equal(json<Report>(result).credentials.accessTokenExpired, true);
     assert.match(result.stderr, /the access token has expired/);
   });
 
@@ -329,7 +333,7 @@ describe("authkeep status", () => {
     seedFile(home, '{"OPENAI_API_KEY": 42, "tokens": "CANARYcorrupt0123456789"}');
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 1);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.stores.file.state, "unreadable");
     assert.equal(report.stores.file.error.name, "AuthFormatError");
     assert.doesNotMatch(result.stdout + result.stderr, /CANARYcorrupt/);
@@ -356,18 +360,18 @@ describe("authkeep status", () => {
     await keyring.write(home, older.auth);
     const result = await runCli(["status", "--json", "--mode", "auto", "--home", home], { env: keyring.env });
     assert.equal(result.code, 0);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.location, "both");
     assert.equal(report.diverged, true);
     assert.equal(report.active, "file", "auto uses the file when its last_refresh is strictly newer");
     assert.match(result.stderr, /auth\.json and the keyring hold different credentials \(the file copy was refreshed more recently\); mode auto uses the file copy/);
     assertNoSecrets(result.stdout + result.stderr, [...older.secrets, ...newer.secrets], "status (diverged)");
-    const keyringMode = json<Record<string, any>>(await runCli(["status", "--json", "--mode", "keyring", "--home", home], { env: keyring.env }));
+    const keyringMode = json<Report>(await runCli(["status", "--json", "--mode", "keyring", "--home", home], { env: keyring.env }));
     assert.equal(keyringMode.active, "keyring");
     // Identical copies are not "diverged", only duplicated.
     await keyring.write(home, newer.auth);
     const same = await runCli(["status", "--json", "--mode", "auto", "--home", home], { env: keyring.env });
-    assert.equal(json<any>(same).diverged, false);
+    assert.equal(json<Report>(same).diverged, false);
     assert.match(same.stderr, /the same credentials are stored twice/);
   });
 });
@@ -378,7 +382,7 @@ describe("authkeep doctor", () => {
     const before = readdirSync(home);
     const result = await runCli(["doctor", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 0, "mode file works");
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.command, "doctor");
     assert.equal(report.ok, true);
     const [file, keyring, ephemeral] = report.backends;
@@ -430,7 +434,7 @@ describe("authkeep doctor", () => {
     t.after(() => chmodSync(home, 0o700));
     const result = await runCli(["doctor", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 4);
-    const file = json<any>(result).backends[0];
+    const file = json<Report>(result).backends[0];
     assert.equal(file.ok, false);
     assert.equal(file.problem.id, "file-permission");
   });
@@ -444,11 +448,11 @@ describe("authkeep doctor", () => {
     t.after(() => keyring.remove(home));
     const result = await runCli(["doctor", "--json", "--mode", "keyring", "--home", home], { env: keyring.env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     const probe = report.backends[1];
     assert.equal(probe.ok, true, JSON.stringify(probe));
     assert.equal(probe.probe.service, "authkeep doctor");
-    assert.match(probe.probe.account, new RegExp(`^probe\\|\\d+-[0-9a-f]{12}$`));
+    assert.match(probe.probe.account, /^probe\|\d+-[0-9a-f]{12}$/);
     for (const key of ["save", "load", "delete", "total", "first"]) assert.ok(probe.latencyMs[key] > 0, key);
     assert.deepEqual(report.modes.auto, { works: true, uses: "keyring" });
     const leftover = spawnSync("secret-tool", ["search", "--all", "service", "authkeep doctor", "username", probe.probe.account], {
@@ -466,7 +470,7 @@ describe("authkeep doctor", () => {
   const linuxOnly = isLinux ? false : "Secret Service failure modes are Linux-only";
   const problemOf = async (env: NodeJS.ProcessEnv, home: string, extra: string[] = []) => {
     const result = await runCli(["doctor", "--json", "--mode", "keyring", "--home", home, ...extra], { env });
-    const keyring = json<any>(result).backends[1];
+    const keyring = json<Report>(result).backends[1];
     return { result, keyring, problem: keyring.problem?.id as string | undefined };
   };
 
@@ -548,7 +552,7 @@ describe("authkeep migrate", () => {
     seedFile(home, authText(auth));
     const toKeyring = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
     assert.equal(toKeyring.code, 0, toKeyring.stderr);
-    const report = json<Record<string, any>>(toKeyring);
+    const report = json<Report>(toKeyring);
     assert.equal(report.result, "moved");
     assert.equal(report.from, "file");
     assert.equal(report.to, "keyring");
@@ -573,12 +577,12 @@ describe("authkeep migrate", () => {
     const { keyring, home } = setup;
     const none = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
     assert.equal(none.code, 3);
-    assert.equal(json<any>(none).result, "nothing-to-move");
+    assert.equal(json<Report>(none).result, "nothing-to-move");
     const { auth } = canaryAuth();
     await keyring.write(home, auth);
     const already = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
     assert.equal(already.code, 0);
-    assert.equal(json<any>(already).result, "already-there");
+    assert.equal(json<Report>(already).result, "already-there");
     assert.deepEqual(await keyring.read(home), auth);
   });
 
@@ -611,7 +615,7 @@ describe("authkeep migrate", () => {
     await keyring.write(home, auth);
     const result = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
     assert.equal(result.code, 0);
-    assert.match(json<any>(result).steps[2].detail, /already holds the same credentials/);
+    assert.match(json<Report>(result).steps[2].detail, /already holds the same credentials/);
     assert.equal(existsSync(join(home, "auth.json")), false);
   });
 
@@ -621,7 +625,7 @@ describe("authkeep migrate", () => {
     seedFile(home, text);
     const result = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 4);
-    assert.equal(json<any>(result).result, "unavailable");
+    assert.equal(json<Report>(result).result, "unavailable");
     assert.match(result.stderr, /cannot be reached: .*nothing was changed/);
     assert.equal(readFileSync(join(home, "auth.json"), "utf8"), text);
   });
@@ -649,7 +653,7 @@ describe("authkeep logout", () => {
     writeFileSync(join(home, "auth.json.corrupt-2025-01-01T00-00-00-000Z"), "{\"tokens\": \"half");
     const result = await runCli(["logout", "--json", "--home", home], { env: keyring.env });
     assert.equal(result.code, 0, result.stderr);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.removed, true);
     assert.equal(report.stores.file.result, "removed");
     assert.equal(report.stores.keyring.result, "removed");
@@ -670,7 +674,7 @@ describe("authkeep logout", () => {
     seedFile(home, authText(canaryAuth().auth));
     const result = await runCli(["logout", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 0);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.stores.file.result, "removed");
     if (isLinux) {
       assert.equal(report.stores.keyring.result, "unavailable");

@@ -98,6 +98,7 @@ export class KeyringError extends Error {
    * `KeyringError` it imported. Subclasses keep the ordinary prototype test.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about, a subclass included
     if (this !== KeyringError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === "object" && value !== null && (value as { [KEYRING_ERROR_BRAND]?: unknown })[KEYRING_ERROR_BRAND] === true;
   }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { superOptions } from "./_error-options.ts";
 
 /**
  * Why a keyring operation failed. New kinds may be added in later versions
@@ -119,7 +120,7 @@ export class KeyringError extends Error {
    * @param options The kind, the backend, the platform code and the cause.
    */
   constructor(message: string, options: KeyringErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, superOptions(options));
     this.name = "KeyringError";
     this.kind = options.kind;
     this.reason = options.reason ?? "other";

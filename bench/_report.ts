@@ -102,6 +102,7 @@ export function describeEnvironment(root: string, quick: boolean): Environment {
   runtime.keytar = packageVersion(join(root, ".cache/bench-anchors/node_modules/keytar/package.json"));
   // It prints "gnome-keyring-daemon: 42.1" and then a "testing: enabled" line.
   runtime["gnome-keyring"] = (command("gnome-keyring-daemon", ["--version"]).split("\n")[0] ?? "").replace(/^gnome-keyring-daemon:\s*/, "");
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax, not a template
   runtime.libsecret = command("dpkg-query", ["-W", "-f=${Version}", "libsecret-1-0"]);
   runtime.dbus = command("dbus-daemon", ["--version"]).split("\n")[0] ?? "unknown";
   return {

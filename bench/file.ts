@@ -70,7 +70,6 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
   let i = 0;
   const next = () => docs[i++ & 1]!;
   const nextBytes = () => bytes[i++ & 1]!;
-  const path = join(home, "auth.json");
   const wfaPath = join(home, "wfa.json");
   const plainPath = join(home, "plain.json");
   const primitivePath = join(home, "primitive.json");

@@ -44,7 +44,7 @@ export function renderApiReport(typesDir = join(root, "dist", "types")): string 
   for (const file of files) {
     parts.push("", `## ${file}`, "", "```ts", stripped(readFileSync(join(typesDir, file), "utf8")), "```");
   }
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }
 
 // The entries first, then the rest by path.

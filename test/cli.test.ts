@@ -1,15 +1,13 @@
-// The `authkeep` CLI as users run it: a real subprocess against temporary homes, with and without
-// the real gnome-keyring (the shared one from npm test, else a private one), and every Linux keyring
-// failure mode of linux-secret-service.md §4 reproduced with real daemons.
-import { after, describe, test } from "node:test";
+// The `authkeep` CLI as users run it (a real subprocess against temporary homes, with and without
+// the real gnome-keyring): help, usage and errors, terminal output, `status`, and no secret in any
+// output. doctor, migrate and logout have their own files (cli-doctor, cli-migrate, cli-logout).
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import process from "node:process";
-import { computeStoreKey, KeyringError, type KeyringErrorKind, type KeyringErrorReason, parseAuthJson } from "../src/index.ts";
-import { diagnoseKeyringError, type EnvironmentFacts } from "../src/cli/_diagnose.ts";
+import { computeStoreKey } from "../src/index.ts";
 import {
   assertNoSecrets,
   authText,
@@ -19,124 +17,14 @@ import {
   noKeyringEnv,
   runCli,
   tempHome,
-  testKeyring,
+  cliKeyring,
+  type Report,
+  seedFile,
 } from "./fixtures/cli-harness.ts";
-import { startBus, startUnlockedKeyring } from "./support/linux-keyring.ts";
 
-const kr = testKeyring();
-after(() => {
-  if ("keyring" in kr) kr.keyring.stop();
-});
-/** Skips a keyring-dependent test, saying why, when no keyring can run here. */
-function keyringOrSkip(t: { skip(message: string): void }) {
-  if ("skip" in kr) {
-    t.skip(kr.skip);
-    return undefined;
-  }
-  return kr.keyring;
-}
-
-/** The keyring and a fresh home whose keyring entry is removed when the test ends (undefined: skipped). */
-function keyringHome(t: { skip(message: string): void; after(fn: () => unknown): void }) {
-  const keyring = keyringOrSkip(t);
-  if (!keyring) return undefined;
-  const home = tempHome(t);
-  t.after(() => keyring.remove(home));
-  return { keyring, home };
-}
-
+const { kr, keyringHome } = cliKeyring();
 const isLinux = process.platform === "linux";
 const headless = noKeyringEnv();
-
-function seedFile(home: string, text: string): void {
-  writeFileSync(join(home, "auth.json"), text, { mode: 0o600 });
-}
-
-describe("doctor's diagnosis table (kind and reason → problem)", () => {
-  const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
-    platform: "linux",
-    dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
-    dbusSocketExists: true,
-    display: null,
-    ssh: false,
-    wsl: false,
-    container: false,
-    libsecret: "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0",
-    ...over,
-  });
-  // The message says nothing: the diagnosis must come from kind, reason, backend and code alone.
-  const error = (kind: KeyringErrorKind, reason: KeyringErrorReason, backend = "libsecret", code?: number) =>
-    new KeyringError("opaque failure text", { kind, reason, backend, ...(code === undefined ? {} : { code }) });
-  const cases: [string, KeyringError, Partial<EnvironmentFacts>, string][] = [
-    ["no FFI provider", error("unavailable", "no-ffi"), {}, "ffi-missing"],
-    ["no libsecret", error("unavailable", "no-library"), {}, "libsecret-missing"],
-    ["no bus, no address", error("unavailable", "no-bus"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
-    ["no bus behind the address", error("unavailable", "no-bus"), { dbusSocketExists: false }, "dbus-unreachable"],
-    ["no Secret Service", error("unavailable", "no-service"), {}, "no-secret-service"],
-    ["no default collection", error("unavailable", "no-default-collection"), {}, "no-default-collection"],
-    ["locked collection", error("locked", "locked"), {}, "locked"],
-    ["deadline passed", error("unavailable", "timeout"), {}, "timeout"],
-    ["too large", error("too-large", "too-large", "windows"), { platform: "win32" }, "too-large"],
-    ["Windows: no logon session", error("unavailable", "no-session", "windows", 1312), { platform: "win32" }, "no-logon-session"],
-    ["macOS: no user interaction", error("locked", "locked", "macos", -25308), { platform: "darwin" }, "interaction-not-allowed"],
-    ["macOS: refused at the prompt", error("locked", "denied", "macos", -128), { platform: "darwin" }, "locked"],
-    ["macOS: no keychain", error("unavailable", "no-service", "macos", -25291), { platform: "darwin" }, "other"],
-    ["no backend for the platform", error("unavailable", "no-library", "none"), { platform: "aix" }, "unsupported-platform"],
-  ];
-  for (const [name, err, over, id] of cases) {
-    test(`${name} → ${id}`, () => {
-      const problem = diagnoseKeyringError(err, facts(over), 5000);
-      assert.equal(problem.id, id);
-      assert.ok(problem.summary && problem.reason && problem.fix.length > 0);
-    });
-  }
-
-  test("the reason wins over a message that suggests another problem", () => {
-    const err = new KeyringError("Could not connect: No such file or directory [g-io-error-quark:1]", { kind: "unavailable", reason: "timeout", backend: "libsecret" });
-    assert.equal(diagnoseKeyringError(err, facts(), 5000).id, "timeout");
-  });
-
-  test("the serialized form (doctor --json's error) diagnoses like the error", () => {
-    const info = { name: "KeyringError", message: "x", kind: "unavailable", reason: "no-service", backend: "libsecret" };
-    assert.equal(diagnoseKeyringError(info, facts(), 5000).id, "no-secret-service");
-  });
-});
-
-describe("doctor's diagnosis of reason-less Linux errors (message and GError → problem)", () => {
-  const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
-    platform: "linux",
-    dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
-    dbusSocketExists: true,
-    display: null,
-    ssh: false,
-    wsl: false,
-    container: false,
-    libsecret: "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0",
-    ...over,
-  });
-  const error = (kind: KeyringError["kind"], message: string, code?: string | number, cause?: unknown) =>
-    new KeyringError(message, { kind, backend: "libsecret", ...(code === undefined ? {} : { code }), ...(cause === undefined ? {} : { cause }) });
-  // The GErrors of linux-secret-service.md §4.
-  const cases: [string, KeyringError, Partial<EnvironmentFacts>, string][] = [
-    ["no FFI library", error("unavailable", "the keyring needs the optional dependency, which could not be loaded", undefined, Object.assign(new Error("Cannot find module"), { code: "MODULE_NOT_FOUND" })), {}, "ffi-missing"],
-    ["no libsecret", error("unavailable", "could not be loaded", undefined, new Error("libsecret-1.so.0: cannot open shared object file: No such file or directory")), {}, "libsecret-missing"],
-    ["A: no bus, no DISPLAY", error("unavailable", "Cannot autolaunch D-Bus without X11 $DISPLAY [g-io-error-quark:0]", "g-io-error-quark:0"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
-    ["A': bogus DISPLAY", error("unavailable", "Process /usr/bin/dbus-launch exited with status 1 [g-spawn-exit-error-quark:1]", "g-spawn-exit-error-quark:1"), { dbusSessionBusAddress: null, dbusSocketExists: null }, "no-dbus-session"],
-    ["B: dead socket", error("unavailable", "Could not connect: No such file or directory [g-io-error-quark:1]", "g-io-error-quark:1"), { dbusSocketExists: false }, "dbus-unreachable"],
-    ["C: no Secret Service", error("unavailable", "The name org.freedesktop.secrets was not provided by any .service files [g-dbus-error-quark:2]", "g-dbus-error-quark:2"), {}, "no-secret-service"],
-    ["D: no default collection", error("failure", 'Object does not exist at path "/org/freedesktop/secrets/collection/login" [g-dbus-error-quark:19]', "g-dbus-error-quark:19"), {}, "no-default-collection"],
-    ["E: locked", error("locked", "Cannot create an item in a locked collection [secret-error:2]", "secret-error:2"), {}, "locked"],
-    ["F: hung daemon", error("unavailable", "Timeout was reached [g-io-error-quark:24]", "g-io-error-quark:24"), {}, "timeout"],
-    ["F: cancelled at our deadline", error("unavailable", "Operation was cancelled [g-io-error-quark:19]", "g-io-error-quark:19"), {}, "timeout"],
-  ];
-  for (const [name, err, over, id] of cases) {
-    test(`${name} → ${id}`, () => {
-      const problem = diagnoseKeyringError(err, facts(over), 5000);
-      assert.equal(problem.id, id);
-      assert.ok(problem.summary && problem.reason && problem.fix.length > 0);
-    });
-  }
-});
 
 describe("authkeep CLI: help, usage and errors", () => {
   test("--help prints the commands, the options and the exit status table", async () => {
@@ -255,7 +143,7 @@ describe("authkeep status", () => {
     const home = tempHome(t);
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 3);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.command, "status");
     assert.equal(report.home, home);
     assert.equal(report.stores.file.state, "absent");
@@ -280,7 +168,7 @@ describe("authkeep status", () => {
     seedFile(home, authText(auth));
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 0);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.location, isLinux ? "file" : report.location);
     assert.equal(report.active, "file");
     const c = report.credentials;
@@ -310,7 +198,7 @@ describe("authkeep status", () => {
     const home = tempHome(t);
     seedFile(home, authText(canaryAuth({ expiresInSec: -600 }).auth));
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
-    assert.equal(json<any>(result).credentials.accessTokenExpired, true);
+    assert.equal(json<Report>(result).credentials.accessTokenExpired, true);
     assert.match(result.stderr, /the access token has expired/);
   });
 
@@ -319,7 +207,7 @@ describe("authkeep status", () => {
     seedFile(home, '{"OPENAI_API_KEY": 42, "tokens": "CANARYcorrupt0123456789"}');
     const result = await runCli(["status", "--json", "--home", home], { env: headless });
     assert.equal(result.code, 1);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.stores.file.state, "unreadable");
     assert.equal(report.stores.file.error.name, "AuthFormatError");
     assert.doesNotMatch(result.stdout + result.stderr, /CANARYcorrupt/);
@@ -346,337 +234,19 @@ describe("authkeep status", () => {
     await keyring.write(home, older.auth);
     const result = await runCli(["status", "--json", "--mode", "auto", "--home", home], { env: keyring.env });
     assert.equal(result.code, 0);
-    const report = json<Record<string, any>>(result);
+    const report = json<Report>(result);
     assert.equal(report.location, "both");
     assert.equal(report.diverged, true);
     assert.equal(report.active, "file", "auto uses the file when its last_refresh is strictly newer");
     assert.match(result.stderr, /auth\.json and the keyring hold different credentials \(the file copy was refreshed more recently\); mode auto uses the file copy/);
     assertNoSecrets(result.stdout + result.stderr, [...older.secrets, ...newer.secrets], "status (diverged)");
-    const keyringMode = json<Record<string, any>>(await runCli(["status", "--json", "--mode", "keyring", "--home", home], { env: keyring.env }));
+    const keyringMode = json<Report>(await runCli(["status", "--json", "--mode", "keyring", "--home", home], { env: keyring.env }));
     assert.equal(keyringMode.active, "keyring");
     // Identical copies are not "diverged", only duplicated.
     await keyring.write(home, newer.auth);
     const same = await runCli(["status", "--json", "--mode", "auto", "--home", home], { env: keyring.env });
-    assert.equal(json<any>(same).diverged, false);
+    assert.equal(json<Report>(same).diverged, false);
     assert.match(same.stderr, /the same credentials are stored twice/);
-  });
-});
-
-describe("authkeep doctor", () => {
-  test("without a keyring: the file works with its latency; the keyring says why not and the fix; exit by configured mode", async (t) => {
-    const home = tempHome(t);
-    const before = readdirSync(home);
-    const result = await runCli(["doctor", "--json", "--home", home], { env: headless });
-    assert.equal(result.code, 0, "mode file works");
-    const report = json<Record<string, any>>(result);
-    assert.equal(report.command, "doctor");
-    assert.equal(report.ok, true);
-    const [file, keyring, ephemeral] = report.backends;
-    assert.equal(file.name, "file");
-    assert.equal(file.ok, true);
-    for (const key of ["save", "load", "delete", "total", "first"]) assert.equal(typeof file.latencyMs[key], "number", key);
-    assert.equal(ephemeral.ok, true);
-    assert.equal(keyring.name, "keyring");
-    assert.equal(keyring.ok, false);
-    if (isLinux) {
-      assert.equal(keyring.backend, "libsecret");
-      assert.equal(keyring.problem.id, "no-dbus-session");
-      assert.equal(report.environment.dbusSessionBusAddress, null);
-      assert.ok(keyring.problem.fix.some((line: string) => /dbus-run-session/.test(line)));
-      assert.equal(keyring.error.kind, "unavailable");
-    }
-    assert.deepEqual(report.modes.auto, { works: true, uses: "file", note: report.modes.auto.note });
-    assert.equal(report.modes.keyring.works, false);
-    assert.deepEqual(readdirSync(home), before, "the probe file is gone");
-    assert.equal(result.stderr, "", "nothing left to clean up, nothing to warn about");
-
-    const human = await runCli(["doctor", "--home", home], { env: headless });
-    assert.equal(human.code, 0);
-    assert.match(human.stdout, /✓ file\s+works\s+round trip [\d.]+ ms/);
-    if (isLinux) {
-      assert.match(human.stdout, /✗ keyring \(libsecret\)\s+there is no D-Bus session bus/);
-      assert.match(human.stdout, /why: /);
-      assert.match(human.stdout, /fix: /);
-    }
-    assert.match(human.stdout, /Mode file works on this machine\./);
-
-    const keyringMode = await runCli(["doctor", "--mode", "keyring", "--home", home], { env: headless });
-    assert.equal(keyringMode.code, 4, "the configured mode does not work");
-    assert.match(keyringMode.stdout, /Mode keyring does not work on this machine\. Use --mode auto/);
-    assert.equal((await runCli(["doctor", "--mode", "auto", "--home", home], { env: headless })).code, 0, "auto falls back to the file");
-  });
-
-  test("a home that does not exist yet is probed and left as it was", async (t) => {
-    const base = tempHome(t);
-    const home = join(base, "a", "b");
-    const result = await runCli(["doctor", "--json", "--home", home], { env: headless });
-    assert.equal(result.code, 0);
-    assert.equal(existsSync(join(base, "a")), false, "the directories the probe created are removed");
-  });
-
-  test("an unwritable home: the file backend says why and how to fix it", { skip: process.getuid?.() === 0 ? "root can write anywhere" : false }, async (t) => {
-    const home = tempHome(t);
-    chmodSync(home, 0o500);
-    t.after(() => chmodSync(home, 0o700));
-    const result = await runCli(["doctor", "--json", "--home", home], { env: headless });
-    assert.equal(result.code, 4);
-    const file = json<any>(result).backends[0];
-    assert.equal(file.ok, false);
-    assert.equal(file.problem.id, "file-permission");
-  });
-
-  test("with the keyring: every backend works, with latencies; the probe entry is removed; the real entry is untouched", async (t) => {
-    const keyring = keyringOrSkip(t);
-    if (!keyring) return;
-    const home = tempHome(t);
-    const real = canaryAuth();
-    await keyring.write(home, real.auth);
-    t.after(() => keyring.remove(home));
-    const result = await runCli(["doctor", "--json", "--mode", "keyring", "--home", home], { env: keyring.env });
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    const report = json<Record<string, any>>(result);
-    const probe = report.backends[1];
-    assert.equal(probe.ok, true, JSON.stringify(probe));
-    assert.equal(probe.probe.service, "authkeep doctor");
-    assert.match(probe.probe.account, new RegExp(`^probe\\|\\d+-[0-9a-f]{12}$`));
-    for (const key of ["save", "load", "delete", "total", "first"]) assert.ok(probe.latencyMs[key] > 0, key);
-    assert.deepEqual(report.modes.auto, { works: true, uses: "keyring" });
-    const leftover = spawnSync("secret-tool", ["search", "--all", "service", "authkeep doctor", "username", probe.probe.account], {
-      env: keyring.env,
-      encoding: "utf8",
-    });
-    assert.equal(leftover.stdout + leftover.stderr, "", "the probe entry was removed");
-    assert.deepEqual(await keyring.read(home), real.auth, "the real credentials are untouched");
-    assertNoSecrets(result.stdout + result.stderr, real.secrets, "doctor");
-    const human = await runCli(["doctor", "--home", home], { env: keyring.env });
-    assert.match(human.stdout, /✓ keyring \(libsecret\)\s+works\s+round trip [\d.]+ ms \(save [\d.]+ ms · load [\d.]+ ms · delete [\d.]+ ms; first [\d.]+ ms\)/);
-  });
-
-  // Each Linux failure mode with a real daemon (or a real absence of one), as in linux-secret-service.md §4.
-  const linuxOnly = isLinux ? false : "Secret Service failure modes are Linux-only";
-  const problemOf = async (env: NodeJS.ProcessEnv, home: string, extra: string[] = []) => {
-    const result = await runCli(["doctor", "--json", "--mode", "keyring", "--home", home, ...extra], { env });
-    const keyring = json<any>(result).backends[1];
-    return { result, keyring, problem: keyring.problem?.id as string | undefined };
-  };
-
-  test("doctor: DBUS_SESSION_BUS_ADDRESS points at a dead socket → dbus-unreachable", { skip: linuxOnly }, async (t) => {
-    const home = tempHome(t);
-    const { result, problem, keyring } = await problemOf(noKeyringEnv({ DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(tmpdir(), "authkeep-no-such-bus")}` }), home);
-    assert.equal(result.code, 4);
-    assert.equal(problem, "dbus-unreachable", JSON.stringify(keyring));
-  });
-
-  test("doctor: a bus with no Secret Service → no-secret-service", { skip: linuxOnly }, async (t) => {
-    const bus = startBus({ secretService: false });
-    t.after(() => bus.stop());
-    const { result, problem, keyring } = await problemOf(bus.env, tempHome(t));
-    assert.equal(result.code, 4);
-    assert.equal(problem, "no-secret-service", JSON.stringify(keyring));
-    assert.match(keyring.problem.fix.join("\n"), /gnome-keyring/);
-  });
-
-  test("doctor: a Secret Service without a default collection → no-default-collection", { skip: linuxOnly }, async (t) => {
-    const bus = startBus({ secretService: true });
-    t.after(() => bus.stop());
-    const { result, problem, keyring } = await problemOf(bus.env, tempHome(t));
-    assert.equal(result.code, 4);
-    assert.equal(problem, "no-default-collection", JSON.stringify(keyring));
-  });
-
-  test("doctor: a locked collection → locked", { skip: linuxOnly }, async (t) => {
-    const private_ = startUnlockedKeyring();
-    t.after(() => private_.stop());
-    private_.lock();
-    const { result, problem, keyring } = await problemOf(private_.env, tempHome(t));
-    assert.equal(result.code, 4);
-    assert.equal(problem, "locked", JSON.stringify(keyring));
-    assert.equal(keyring.error.kind, "locked");
-  });
-
-  test("doctor: a hung daemon → timeout, within the deadline, without hanging the CLI", { skip: linuxOnly }, async (t) => {
-    const private_ = startUnlockedKeyring();
-    t.after(() => private_.stop());
-    const pid = private_.daemonPid();
-    assert.ok(pid, "gnome-keyring-daemon's pid");
-    process.kill(pid, "SIGSTOP");
-    t.after(() => process.kill(pid, "SIGCONT"));
-    const start = Date.now();
-    const { result, problem, keyring } = await problemOf(private_.env, tempHome(t), ["--timeout", "1000"]);
-    assert.equal(result.code, 4);
-    assert.equal(problem, "timeout", JSON.stringify(keyring));
-    assert.ok(Date.now() - start < 15_000, `took ${Date.now() - start} ms`);
-  });
-
-  test("doctor: the FFI library cannot be loaded → ffi-missing, with the npm command", { skip: linuxOnly }, async (t) => {
-    const env = { ...("keyring" in kr ? kr.keyring.env : headless), AUTHKEEP_KOFFI_PATH: join(tmpdir(), "authkeep-no-such-ffi-module") };
-    const { result, problem, keyring } = await problemOf(env, tempHome(t));
-    assert.equal(result.code, 4);
-    assert.equal(problem, "ffi-missing", JSON.stringify(keyring));
-    assert.match(keyring.problem.fix[0], /^npm install \S+@\d/);
-  });
-
-  test("doctor: libsecret cannot be loaded → libsecret-missing, with the package to install", { skip: linuxOnly }, async (t) => {
-    const dir = tempHome(t);
-    // A stand-in FFI module whose dlopen fails as it does on a machine without libsecret-1-0.
-    const fake = join(dir, "fake-ffi.cjs");
-    writeFileSync(fake, "exports.load = (name) => { throw new Error(name + ': cannot open shared object file: No such file or directory'); };\n");
-    const env = { ...("keyring" in kr ? kr.keyring.env : headless), AUTHKEEP_KOFFI_PATH: fake };
-    const { result, problem, keyring } = await problemOf(env, tempHome(t));
-    assert.equal(result.code, 4);
-    assert.equal(problem, "libsecret-missing", JSON.stringify(keyring));
-    assert.match(keyring.problem.fix.join("\n"), /apt-get install libsecret-1-0/);
-  });
-});
-
-describe("authkeep migrate", () => {
-  test("file → keyring → file: writes, verifies, removes the source, reports each step", async (t) => {
-    const setup = keyringHome(t);
-    if (!setup) return;
-    const { keyring, home } = setup;
-    const { auth, secrets } = canaryAuth();
-    seedFile(home, authText(auth));
-    const toKeyring = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
-    assert.equal(toKeyring.code, 0, toKeyring.stderr);
-    const report = json<Record<string, any>>(toKeyring);
-    assert.equal(report.result, "moved");
-    assert.equal(report.from, "file");
-    assert.equal(report.to, "keyring");
-    assert.equal(report.location, "keyring");
-    assert.deepEqual(report.steps.map((s: { step: string }) => s.step), ["lock", "read", "write-target", "verify-target", "remove-source"]);
-    assert.equal(existsSync(join(home, "auth.json")), false);
-    assert.equal(existsSync(join(home, "auth.json.authkeep-refresh.lock")), false, "the lock is released");
-    assert.deepEqual(await keyring.read(home), auth);
-    assert.match(toKeyring.stderr, /mode file reads only auth\.json/, "a hint when the configured mode cannot see the result");
-
-    const toFile = await runCli(["migrate", "--to", "file", "--home", home], { env: keyring.env });
-    assert.equal(toFile.code, 0, toFile.stderr);
-    assert.match(toFile.stdout, /✓ wrote auth\.json\n.*✓ read auth\.json back: identical\n.*✓ removed the keyring entry\nDone: the credentials are now only in auth\.json\./s);
-    assert.equal(await keyring.read(home), null);
-    assert.deepEqual(parseAuthJson(readFileSync(join(home, "auth.json"), "utf8")), auth);
-    assertNoSecrets(toKeyring.stdout + toKeyring.stderr + toFile.stdout + toFile.stderr, secrets, "migrate");
-  });
-
-  test("nothing to move: exit 3; already there: exit 0 and nothing changes", async (t) => {
-    const setup = keyringHome(t);
-    if (!setup) return;
-    const { keyring, home } = setup;
-    const none = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
-    assert.equal(none.code, 3);
-    assert.equal(json<any>(none).result, "nothing-to-move");
-    const { auth } = canaryAuth();
-    await keyring.write(home, auth);
-    const already = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
-    assert.equal(already.code, 0);
-    assert.equal(json<any>(already).result, "already-there");
-    assert.deepEqual(await keyring.read(home), auth);
-  });
-
-  test("different credentials in both stores: exit 5 and nothing changes; --force lets the source win", async (t) => {
-    const setup = keyringHome(t);
-    if (!setup) return;
-    const { keyring, home } = setup;
-    const file = canaryAuth({ marker: "file" });
-    const inKeyring = canaryAuth({ marker: "keyring" });
-    seedFile(home, authText(file.auth));
-    await keyring.write(home, inKeyring.auth);
-    const conflict = await runCli(["migrate", "--to", "keyring", "--home", home], { env: keyring.env });
-    assert.equal(conflict.code, 5);
-    assert.match(conflict.stderr, /already holds different credentials .*--force/);
-    assert.deepEqual(await keyring.read(home), inKeyring.auth);
-    assert.ok(existsSync(join(home, "auth.json")));
-    const forced = await runCli(["migrate", "--to", "keyring", "--force", "--json", "--home", home], { env: keyring.env });
-    assert.equal(forced.code, 0);
-    assert.deepEqual(await keyring.read(home), file.auth);
-    assert.equal(existsSync(join(home, "auth.json")), false);
-    assertNoSecrets(conflict.stdout + conflict.stderr + forced.stdout + forced.stderr, [...file.secrets, ...inKeyring.secrets], "migrate conflict");
-  });
-
-  test("identical copies in both stores: the source is removed without rewriting the target", async (t) => {
-    const setup = keyringHome(t);
-    if (!setup) return;
-    const { keyring, home } = setup;
-    const { auth } = canaryAuth();
-    seedFile(home, authText(auth));
-    await keyring.write(home, auth);
-    const result = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: keyring.env });
-    assert.equal(result.code, 0);
-    assert.match(json<any>(result).steps[2].detail, /already holds the same credentials/);
-    assert.equal(existsSync(join(home, "auth.json")), false);
-  });
-
-  test("without a keyring: exit 4 and auth.json is left as it was", async (t) => {
-    const home = tempHome(t);
-    const text = authText(canaryAuth().auth);
-    seedFile(home, text);
-    const result = await runCli(["migrate", "--to", "keyring", "--json", "--home", home], { env: headless });
-    assert.equal(result.code, 4);
-    assert.equal(json<any>(result).result, "unavailable");
-    assert.match(result.stderr, /cannot be reached: .*nothing was changed/);
-    assert.equal(readFileSync(join(home, "auth.json"), "utf8"), text);
-  });
-
-  test("an unreadable source is never moved: exit 1, nothing changed", async (t) => {
-    const setup = keyringHome(t);
-    if (!setup) return;
-    const { keyring, home } = setup;
-    seedFile(home, "{not json");
-    const result = await runCli(["migrate", "--to", "keyring", "--home", home], { env: keyring.env });
-    assert.equal(result.code, 1);
-    assert.equal(await keyring.read(home), null);
-    assert.equal(readFileSync(join(home, "auth.json"), "utf8"), "{not json");
-  });
-});
-
-describe("authkeep logout", () => {
-  test("removes the file, the keyring entry and unreadable backups, and reports each", async (t) => {
-    const setup = keyringHome(t);
-    if (!setup) return;
-    const { keyring, home } = setup;
-    const { auth, secrets } = canaryAuth();
-    seedFile(home, authText(auth));
-    await keyring.write(home, auth);
-    writeFileSync(join(home, "auth.json.corrupt-2025-01-01T00-00-00-000Z"), "{\"tokens\": \"half");
-    const result = await runCli(["logout", "--json", "--home", home], { env: keyring.env });
-    assert.equal(result.code, 0, result.stderr);
-    const report = json<Record<string, any>>(result);
-    assert.equal(report.removed, true);
-    assert.equal(report.stores.file.result, "removed");
-    assert.equal(report.stores.keyring.result, "removed");
-    assert.equal(report.stores.ephemeral.result, "not-applicable");
-    assert.deepEqual(report.removedBackups, ["auth.json.corrupt-2025-01-01T00-00-00-000Z"]);
-    assert.deepEqual(readdirSync(home).sort(), ["auth.json.lock", "auth.lock"], "only Codex's lock files, which are never removed");
-    assert.equal(await keyring.read(home), null);
-    assertNoSecrets(result.stdout + result.stderr, secrets, "logout");
-
-    const again = await runCli(["logout", "--home", home], { env: keyring.env });
-    assert.equal(again.code, 0);
-    assert.match(again.stdout, /Nothing to log out of/);
-    assert.match(again.stdout, /auth\.json\s+✓ nothing stored/);
-  });
-
-  test("without a keyring: removes the file, warns that the keyring could not be checked; exit 4 only in mode keyring", async (t) => {
-    const home = tempHome(t);
-    seedFile(home, authText(canaryAuth().auth));
-    const result = await runCli(["logout", "--json", "--home", home], { env: headless });
-    assert.equal(result.code, 0);
-    const report = json<Record<string, any>>(result);
-    assert.equal(report.stores.file.result, "removed");
-    if (isLinux) {
-      assert.equal(report.stores.keyring.result, "unavailable");
-      assert.equal(report.stores.keyring.problem.id, "no-dbus-session");
-      assert.match(result.stderr, /the keyring could not be checked/);
-    }
-    assert.equal(existsSync(join(home, "auth.json")), false);
-    const keyringMode = await runCli(["logout", "--mode", "keyring", "--home", home], { env: headless });
-    assert.equal(keyringMode.code, isLinux ? 4 : keyringMode.code);
-  });
-
-  test("a home that does not exist: nothing to log out, exit 0, nothing created", async (t) => {
-    const home = join(tempHome(t), "never");
-    const result = await runCli(["logout", "--home", home], { env: headless });
-    assert.equal(result.code, 0);
-    assert.equal(existsSync(home), false);
   });
 });
 

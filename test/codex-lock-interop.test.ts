@@ -104,7 +104,10 @@ function codexLoginLater(home: string, key: string): Promise<{ code: number | nu
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const kill = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve) => child.on("close", (code) => (clearTimeout(kill), resolve({ code, stderr, exitedAt: performance.now() }))));
+  return new Promise((resolve) => child.on("close", (code) => {
+      clearTimeout(kill);
+      resolve({ code, stderr, exitedAt: performance.now() });
+    }));
 }
 
 test("the real Codex CLI waits for the locks authkeep holds, and writes only after authkeep released them", { skip, timeout: 120_000 }, async (t) => {

@@ -4,6 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createWindowsKeyringStore } from "../native/windows/store.ts";
 import { createMacosKeyringStore } from "../native/macos/store.ts";
+import { createLinuxKeyringStore } from "../native/linux/store.ts";
+import { inspect } from "node:util";
+import { createAuthStorage } from "../src/index.ts";
 import {
   describedFlow,
   type Flow,
@@ -37,7 +40,7 @@ test("resolveDeadline() refuses 0, negative, NaN and non-numbers with a RangeErr
 });
 
 test("every platform store applies the one policy when it is created", () => {
-  for (const create of [createWindowsKeyringStore, createMacosKeyringStore]) {
+  for (const create of [createWindowsKeyringStore, createMacosKeyringStore, createLinuxKeyringStore]) {
     assert.throws(() => create({ timeoutMs: 0 }), RangeError);
     assert.throws(() => create({ timeoutMs: -5 }), RangeError);
     assert.throws(() => create({ timeoutMs: Number.NaN }), RangeError);
@@ -45,6 +48,16 @@ test("every platform store applies the one policy when it is created", () => {
     assert.ok(create({ timeoutMs: Infinity }).backend);
     assert.ok(create({ timeoutMs: 2 ** 40 }).backend);
   }
+  // The Linux store shows its deadlines: both of its timeouts follow the policy.
+  assert.match(inspect(createLinuxKeyringStore({ timeoutMs: Infinity, syncTimeoutMs: 2.2 })), /timeoutMs: 2147483647, syncTimeoutMs: 3 /);
+  assert.throws(() => createLinuxKeyringStore({ syncTimeoutMs: 0 }), (e: unknown) => e instanceof RangeError && /syncTimeoutMs/.test(e.message));
+});
+
+test("the storage's lockTimeoutMs follows the same policy, checked when the storage is created", () => {
+  for (const bad of [0, -1, Number.NaN]) {
+    assert.throws(() => createAuthStorage({ home: "/nonexistent", mode: "file", lockTimeoutMs: bad }), (e: unknown) => e instanceof RangeError && /lockTimeoutMs/.test(e.message), String(bad));
+  }
+  for (const good of [1, 2.5, Infinity]) assert.equal(createAuthStorage({ home: "/nonexistent", mode: "file", lockTimeoutMs: good }).mode, "file");
 });
 
 function* addFlow(log: string[]): Flow<number> {

@@ -75,7 +75,7 @@ function assertRoundTrip(doc: AuthDotJson): void {
     assert.equal(parsed.OPENAI_API_KEY, doc.OPENAI_API_KEY ?? null);
     // Reading the same document with a BOM, other whitespace or another indentation changes nothing.
     // (Tabs replace the indentation of our own output: JSON.stringify would write a kept `1e400` as null.)
-    const tabbed = serializeAuthJson(doc).replace(/\n((?:  )+)/g, (_, indent: string) => `\n${"\t".repeat(indent.length / 2)}`);
+    const tabbed = serializeAuthJson(doc).replace(/\n((?: {2})+)/g, (_, indent: string) => `\n${"\t".repeat(indent.length / 2)}`);
     assert.deepEqual(parseAuthJson(`\uFEFF${tabbed}\n`), parseAuthJson(text));
   }
 }

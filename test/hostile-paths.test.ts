@@ -64,7 +64,7 @@ const typedError = (code: string | RegExp, operation?: "load" | "save"): Expect 
 interface HostileCase {
   name: string;
   /** Puts the hostile thing at `<home>/auth.json` (or makes `home` itself hostile). */
-  arrange: (home: string, path: string) => string | void;
+  arrange: (home: string, path: string) => string | undefined;
   load: Expect;
   save: Expect;
 }
@@ -80,25 +80,33 @@ const CASES: HostileCase[] = [
   },
   {
     name: "auth.json is a symlink to /dev/zero",
-    arrange: (_home, path) => symlinkSync("/dev/zero", path),
+    arrange: (_home, path) => {
+      symlinkSync("/dev/zero", path);
+    },
     load: typedError("EFTYPE"),
     save: typedError("EFTYPE"),
   },
   {
     name: "auth.json is a symlink to the character device /dev/null",
-    arrange: (_home, path) => symlinkSync("/dev/null", path),
+    arrange: (_home, path) => {
+      symlinkSync("/dev/null", path);
+    },
     load: typedError("EFTYPE"),
     save: typedError("EFTYPE"),
   },
   {
     name: "auth.json is a directory",
-    arrange: (_home, path) => mkdirSync(path),
+    arrange: (_home, path) => {
+      mkdirSync(path);
+    },
     load: typedError("EISDIR"),
     save: typedError("EISDIR"),
   },
   {
     name: "auth.json is a dangling symlink",
-    arrange: (home, path) => symlinkSync(join(home, "nowhere"), path),
+    arrange: (home, path) => {
+      symlinkSync(join(home, "nowhere"), path);
+    },
     load: (result) => assert.deepEqual([result.outcome, result.value], ["ok", null], "a dangling link is nothing stored"),
     save: typedError("ENOENT"),
   },
@@ -133,7 +141,9 @@ const CASES: HostileCase[] = [
   },
   {
     name: "auth.json is just over the 1 MiB cap",
-    arrange: (_home, path) => writeFileSync(path, `{"OPENAI_API_KEY": null, "pad": "${"x".repeat(1024 * 1024)}"}`, { mode: 0o600 }),
+    arrange: (_home, path) => {
+      writeFileSync(path, `{"OPENAI_API_KEY": null, "pad": "${"x".repeat(1024 * 1024)}"}`, { mode: 0o600 });
+    },
     load: typedError("EFBIG"),
     save: typedError("EFBIG"),
   },

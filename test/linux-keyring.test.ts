@@ -255,7 +255,7 @@ describe("libsecret store on the real gnome-keyring", { skip: SHARED_SKIP }, () 
     test(`${prefix} round-trip a 1 MiB value`, async () => {
       const store = createLinuxKeyringStore();
       const [s, a] = [service(), account()];
-      const value = randomBytes(3 * (1 << 18)).toString("base64") + "ü"; // 1 MiB + 2 bytes of UTF-8
+      const value = `${randomBytes(3 * (1 << 18)).toString("base64")}ü`; // 1 MiB + 2 bytes of UTF-8
       try {
         await io(store).save(s, a, value);
         assert.equal(await io(store).load(s, a), value);

@@ -42,7 +42,10 @@ test("AuthManager.refreshToken(): a FIFO at the lock path is a typed error and a
   };
   await storage.save(auth);
   let called = 0;
-  const manager = new AuthManager({ storage, refresher: { refresh: async () => (called++, { refresh_token: "rt-2" }) } });
+  const manager = new AuthManager({ storage, refresher: { refresh: async () => {
+        called++;
+        return { refresh_token: "rt-2" };
+      } } });
   const error = await manager.refreshToken().then(() => null, (e: unknown) => e);
   assert.ok(error instanceof AuthStorageError, `got ${String(error)}`);
   assert.equal(called, 0, "no token request without the lock");

@@ -168,7 +168,7 @@ test("file storage: corrupt files, disk errors and warnings", async () => {
   }
   await observe("file save to /proc", () => createAuthStorage({ home: "/proc/authkeep-leak-test" }).save(canaryAuth(canaries)));
   assert.ok(warnings.length > 0);
-  warnings.forEach((warning, i) => collector.text(`file warning ${i}`, warning));
+  for (const [i, warning] of warnings.entries()) collector.text(`file warning ${i}`, warning);
 });
 
 test("keyring and auto storage: every keyring error kind at every operation, and corrupt keyring values", async () => {
@@ -202,7 +202,7 @@ test("keyring and auto storage: every keyring error kind at every operation, and
     }
     collector.object(`${mode} storage`, storage);
     collector.object(`${mode} keyring`, keyring);
-    warnings.forEach((warning, i) => collector.text(`${mode} warning ${i}`, warning));
+    for (const [i, warning] of warnings.entries()) collector.text(`${mode} warning ${i}`, warning);
   }
 });
 
@@ -224,7 +224,7 @@ test("the default warning channel (process.emitWarning)", async () => {
     process.off("warning", listener);
   }
   assert.ok(seen.length >= 2);
-  seen.forEach((warning, i) => collector.error(`process warning ${i}`, warning));
+  for (const [i, warning] of seen.entries()) collector.error(`process warning ${i}`, warning);
 });
 
 /** An AuthManager on a fresh home whose stored access token has expired. */

@@ -266,7 +266,10 @@ test("runFlowAsync() tells the executor when the deadline has passed, so a faile
   const fake = new FakeCredentials();
   fake.save("s", "a", "v");
   const flags: boolean[] = [];
-  assert.equal(await runFlowAsync(loadFlow("s", "a"), async (step, abandoned) => (flags.push(abandoned()), fake.exec(step)), 5000), "v");
+  assert.equal(await runFlowAsync(loadFlow("s", "a"), async (step, abandoned) => {
+    flags.push(abandoned());
+    return fake.exec(step);
+  }, 5000), "v");
   assert.deepEqual(flags, [false]);
 });
 

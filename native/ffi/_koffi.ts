@@ -13,6 +13,7 @@
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 
 // deno-lint-ignore no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: koffi is an optional dependency whose types are not installed with authkeep
 export type Koffi = any;
 
 let cached: Koffi | undefined;

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { FfiProvider } from "./provider.ts";
+import type { FfiLibrary, FfiProvider } from "./provider.ts";
 
 /** glibc's flags (`<dlfcn.h>`, Linux). */
 const RTLD_NOW = 0x2;
@@ -34,7 +34,7 @@ const DLOPEN = { dlopen: { args: ["cstring", "i32"], returns: "pointer" } } as c
 export function pinLoadedLibraries(ffi: FfiProvider, paths: readonly string[]): number {
   if (process.platform !== "linux") return 0;
   for (const name of DL_NAMES) {
-    let dl;
+    let dl: FfiLibrary<typeof DLOPEN>;
     try {
       dl = ffi.open(name, DLOPEN);
     } catch {

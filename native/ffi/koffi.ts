@@ -85,7 +85,10 @@ export function createKoffiProvider(): FfiProvider {
     const convert: ((value: unknown) => unknown) | undefined = wide
       ? toBigInt
       : def.returns === "pointer" ? (value) => asPointer(value as bigint | null) : undefined;
-    const checked = stringAt.length === 0 ? fn : (...args: unknown[]): unknown => (check(args), fn(...args));
+    const checked = stringAt.length === 0 ? fn : (...args: unknown[]): unknown => {
+      check(args);
+      return fn(...args);
+    };
     const call: ((...args: unknown[]) => unknown) & { async?: unknown } = convert === undefined
       ? (stringAt.length === 0 ? fn.bind(null) : checked)
       : (...args: unknown[]): unknown => convert(checked(...args));

@@ -28,6 +28,7 @@ export const SECRETS_BUS_NAME = "org.freedesktop.secrets";
 
 /** Any declared C function; the flows pass the arguments `_bindings.ts` declares. */
 // deno-lint-ignore no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each bound function has its own argument types; this is their common shape
 type AnyNativeFunction = ((...args: any[]) => unknown) & { async(...args: any[]): Promise<unknown> };
 
 /**

@@ -12,7 +12,7 @@
  */
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../../src/contract/keyring-store.ts";
-import { type Flow, runAsync, runSync } from "../../src/contract/engine.ts";
+import { type Flow, resolveDeadline, runAsync, runSync } from "../../src/contract/engine.ts";
 import { inspectSymbol } from "../../src/contract/_redact.ts";
 import { bindGio, type Gio } from "./_bindings.ts";
 import type { FfiOptions, FfiProviderName } from "../ffi/index.ts";
@@ -51,8 +51,9 @@ const DEFAULT_SYNC_TIMEOUT_MS = 2000;
  * @param options The async deadline, the sync round-trip timeout, and the
  * FFI provider (`ffi`, else `AUTHKEEP_FFI`, else the runtime's own).
  * @returns A {@linkcode KeyringStore} whose `backend` is `"libsecret"`.
- * @throws {RangeError} when a timeout is not a positive number (`Infinity`
- * is accepted and means about 24.8 days, the longest timer).
+ * @throws {RangeError} when a timeout is not a positive number (the policy
+ * of `resolveDeadline`: `Infinity` and anything above about 24.8 days, the
+ * longest timer, mean that longest timer).
  * @example Reading Codex's keyring entry directly
  * ```ts
  * import { computeStoreKey, defaultKeyringStore } from "authkeep";
@@ -68,20 +69,10 @@ const DEFAULT_SYNC_TIMEOUT_MS = 2000;
  */
 export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {
   return new LibsecretKeyringStore(
-    timeoutOption(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, "timeoutMs"),
-    timeoutOption(options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS, "syncTimeoutMs"),
+    resolveDeadline(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs"),
+    resolveDeadline(options.syncTimeoutMs, DEFAULT_SYNC_TIMEOUT_MS, "syncTimeoutMs"),
     options.ffi,
   );
-}
-
-/** setTimeout's and GDBus's largest timeout (2^31 - 1 ms, about 24.8 days); larger values, `Infinity` included, mean this. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
-
-function timeoutOption(value: number, name: string): number {
-  if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
-  }
-  return Math.min(Math.ceil(value), MAX_TIMEOUT_MS);
 }
 
 class LibsecretKeyringStore implements KeyringStore {

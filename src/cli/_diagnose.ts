@@ -1,14 +1,13 @@
 /**
  * Why a keyring does not work here, and the fix: a mapping from a
  * {@linkcode KeyringError}'s `kind` and `reason` (refined by this machine's
- * {@linkcode EnvironmentFacts}) to a named problem. Pure. Errors without a
- * reason (the Linux backend's, for now) get one from `_message-reasons.ts`.
+ * {@linkcode EnvironmentFacts}) to a named problem. Pure. Every backend sets
+ * `reason`, so no message is ever read to find the problem.
  *
  * @module
  */
 import type { KeyringErrorReason } from "../contract/keyring-error.ts";
 import { type EnvironmentFacts, environmentFacts } from "./_environment.ts";
-import { reasonFromMessage } from "./_message-reasons.ts";
 import { ffiPackageSpec } from "./_package.ts";
 import type { ErrorInfo } from "./_stores.ts";
 
@@ -55,10 +54,7 @@ const HEADLESS_RECIPE =
 export function diagnoseKeyringError(error: unknown, facts: EnvironmentFacts, timeoutMs: number): KeyringProblem {
   const info = normalize(error);
   const linux = facts.platform === "linux" || facts.platform === "freebsd" || facts.platform === "openbsd";
-  const reason = info.reason !== undefined && info.reason !== "other"
-    ? info.reason
-    : reasonFromMessage({ ...info, linux, hasBusAddress: facts.dbusSessionBusAddress !== null });
-  return describe(problemId(reason, info, facts, linux), info, facts, timeoutMs);
+  return describe(problemId(info.reason, info, facts, linux), info, facts, timeoutMs);
 }
 
 /** The problem a reason means on this machine. */
@@ -207,30 +203,15 @@ interface Normalized {
   reason: KeyringErrorReason | undefined;
   code: string | number | undefined;
   backend: string | undefined;
-  causeCode: string | undefined;
-  causeText: string;
 }
 
 function normalize(error: unknown): Normalized {
-  const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as Partial<ErrorInfo> & {
-    cause?: unknown;
-  };
-  const causes: string[] = [];
-  let causeCode: string | undefined;
-  let cause = e.cause;
-  for (let depth = 0; depth < 5 && cause !== undefined && cause !== null; depth++) {
-    const c = cause as { message?: unknown; code?: unknown; cause?: unknown };
-    if (typeof c.message === "string") causes.push(c.message);
-    if (causeCode === undefined && typeof c.code === "string") causeCode = c.code;
-    cause = c.cause;
-  }
+  const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as Partial<ErrorInfo>;
   return {
     message: typeof e.message === "string" ? e.message : "",
     kind: e.kind,
     reason: e.reason as KeyringErrorReason | undefined,
     code: e.code,
     backend: e.backend,
-    causeCode,
-    causeText: causes.join(" "),
   };
 }

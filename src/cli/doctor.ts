@@ -216,7 +216,7 @@ function printReport(out: Output, report: DoctorReport): void {
     } else if (backend.problem) {
       out.line(`  ${mark(false)} ${label.padEnd(20)} ${backend.problem.summary}`);
       out.line(`      ${c.dim("why:")} ${backend.problem.reason}`);
-      backend.problem.fix.forEach((fix, i) => out.line(`      ${c.dim(i === 0 ? "fix:" : "    ")} ${fix}`));
+      for (const [i, fix] of backend.problem.fix.entries()) out.line(`      ${c.dim(i === 0 ? "fix:" : "    ")} ${fix}`);
       if (backend.error && backend.error.message !== backend.problem.reason) out.line(c.dim(`      error: ${errorDetail(backend.error)}`));
     } else {
       out.line(`  ${mark(false)} ${label}`);

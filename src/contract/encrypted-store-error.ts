@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { superOptions } from "./_error-options.ts";
 
 /**
  * What is wrong with the encrypted store. New reasons may be added in later
@@ -67,7 +68,7 @@ export class EncryptedStoreError extends Error {
    * @param options The reason, the file and the cause.
    */
   constructor(message: string, options: EncryptedStoreErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, superOptions(options));
     this.name = "EncryptedStoreError";
     this.reason = options.reason;
     this.path = options.path;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { superOptions } from "./_error-options.ts";
 export { KeyringError, type KeyringErrorKind, type KeyringErrorOptions, type KeyringErrorReason } from "./keyring-error.ts";
 export { RefreshError, type RefreshErrorOptions, type RefreshFailedReason } from "./refresh-error.ts";
 export { LockTimeoutError, type RefreshLockHolder } from "./lock-timeout-error.ts";
@@ -53,7 +54,7 @@ export class AuthFormatError extends Error {
    * @param options Field, position and cause.
    */
   constructor(message: string, options: AuthFormatErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, superOptions(options));
     this.name = "AuthFormatError";
     this.field = options.field;
     this.line = options.line;
@@ -108,7 +109,7 @@ export class AuthStorageError extends Error {
    * @param options Operation, path, code and cause.
    */
   constructor(message: string, options: AuthStorageErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, superOptions(options));
     this.name = "AuthStorageError";
     this.operation = options.operation;
     this.path = options.path;

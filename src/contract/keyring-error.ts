@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { superOptions } from "./_error-options.ts";
 
 /**
  * Why a keyring operation failed. New kinds may be added in later versions
@@ -98,6 +99,7 @@ export class KeyringError extends Error {
    * `KeyringError` it imported. Subclasses keep the ordinary prototype test.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about, a subclass included
     if (this !== KeyringError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === "object" && value !== null && (value as { [KEYRING_ERROR_BRAND]?: unknown })[KEYRING_ERROR_BRAND] === true;
   }
@@ -118,7 +120,7 @@ export class KeyringError extends Error {
    * @param options The kind, the backend, the platform code and the cause.
    */
   constructor(message: string, options: KeyringErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, superOptions(options));
     this.name = "KeyringError";
     this.kind = options.kind;
     this.reason = options.reason ?? "other";

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { superOptions } from "./_error-options.ts";
 
 /**
  * Why a refresh failed. The first five are permanent (sign in again):
@@ -65,7 +66,7 @@ export class RefreshError extends Error {
    * @param options Classification and cause.
    */
   constructor(message: string, options: RefreshErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, superOptions(options));
     this.name = "RefreshError";
     this.permanent = options.permanent;
     this.reason = options.reason;

@@ -126,14 +126,14 @@ export function parseJson(text: string, options: ParseJsonOptions): unknown {
       }
       if (c === undefined) return fail("unterminated string");
       if (c !== "\\") return fail("control character in a string");
-      const escape = text[i + 1];
-      if (escape === "u") {
+      const escaped = text[i + 1];
+      if (escaped === "u") {
         const hex = text.slice(i + 2, i + 6);
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) return fail("invalid \\u escape");
         result += String.fromCharCode(Number.parseInt(hex, 16));
         i += 6;
       } else {
-        const decoded = escape === undefined ? undefined : ESCAPES[escape];
+        const decoded = escaped === undefined ? undefined : ESCAPES[escaped];
         if (decoded === undefined) return fail("invalid escape in a string");
         result += decoded;
         i += 2;

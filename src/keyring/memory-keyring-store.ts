@@ -146,7 +146,7 @@ export class MemoryKeyringStore implements KeyringStore {
   saveSync(service: string, account: string, value: string): void {
     this.#throwInjected(account, "save");
     if (typeof value !== "string") {
-      throw new KeyringError("the value must be a string", { kind: "invalid", backend: this.backend });
+      throw new KeyringError("the value must be a string", { kind: "invalid", reason: "invalid", backend: this.backend });
     }
     let accounts = this.#values.get(service);
     if (accounts === undefined) this.#values.set(service, (accounts = new Map()));

@@ -29,7 +29,7 @@ const load = (name: string): unknown => {
   if (!import.meta.url.startsWith("file:")) {
     throw new KeyringError(
       `the ${name} keyring cannot be loaded when authkeep is imported from ${new URL(import.meta.url).protocol}// (it loads its native backends from local files): install authkeep from npm (npm:authkeep) or import it from a local path`,
-      { kind: "unavailable", backend: name === "linux" ? "libsecret" : name },
+      { kind: "unavailable", reason: "other", backend: name === "linux" ? "libsecret" : name },
     );
   }
   return process.getBuiltinModule("node:module").createRequire(import.meta.url)(`${nativeRoot}${name}/store${extension}`);

@@ -13,7 +13,7 @@ import { LockTimeoutError } from "../contract/lock-timeout-error.ts";
 import { RefreshError } from "../contract/refresh-error.ts";
 import { accountMismatchError as accountMismatch } from "./refresh-messages.ts";
 import type { RefreshLock, RefreshLockHandle } from "./refresh-lock.ts";
-import { DEFAULT_REFRESH_TIMEOUT_MS, type RefreshReason, type TokenRefresher } from "./token-refresher.ts";
+import { DEFAULT_REFRESH_TIMEOUT_MS, type RefreshedTokens, type RefreshReason, type TokenRefresher } from "./token-refresher.ts";
 import type { ReloadOutcome } from "./unauthorized-recovery.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
 
@@ -138,7 +138,7 @@ export class RefreshCoordinator {
       this.#setCached(fresh);
       const key = snapshotKey(fresh);
       if (this.#permanent?.key === key) throw this.#permanent.error;
-      let refreshed;
+      let refreshed: RefreshedTokens;
       try {
         const { access_token, id_token } = fresh.tokens;
         refreshed = await this.#refresher.refresh(fresh.tokens.refresh_token, { reason, secrets: [access_token, id_token] });

@@ -33,7 +33,7 @@
 import { randomHex } from "../contract/_crypto.ts";
 import type { FileHandle } from "node:fs/promises";
 import { fsPromises, nodeOs, nodePath } from "../contract/_node-builtins.ts";
-import { type AuthStorageError, errorCode } from "../contract/errors.ts";
+import { errorCode } from "../contract/errors.ts";
 import { LockTimeoutError, type RefreshLockHolder } from "../contract/lock-timeout-error.ts";
 import { DEFAULT_REFRESH_TIMEOUT_MS } from "./token-refresher.ts";
 import { mkdirp } from "../storage/_fs-steps.ts";

@@ -7,6 +7,7 @@ import type { AuthStorage } from "./auth-storage.ts";
 import { AUTH_CREDENTIALS_STORE_MODES, type AuthCredentialsStoreMode } from "../document/auth-types.ts";
 import { defaultKeyringStore } from "../keyring/default-keyring-store.ts";
 import type { KeyringStore } from "../contract/keyring-store.ts";
+import { resolveDeadline } from "../contract/engine.ts";
 import type { LockTimeoutError } from "../contract/lock-timeout-error.ts";
 import { FlowStorage, type StorageFlows } from "./_flow-storage.ts";
 import { fileStorageFlows } from "./file-storage.ts";
@@ -78,7 +79,10 @@ export interface CreateAuthStorageOptions {
   /**
    * How long a save or delete of `auth.json` waits for the Codex CLI's file
    * locks (`auth.lock`, `auth.json.lock`) when another program holds them,
-   * before it throws {@linkcode LockTimeoutError} and writes nothing.
+   * before it throws {@linkcode LockTimeoutError} and writes nothing. A
+   * positive number (`Infinity` and anything above about 24.8 days mean about
+   * 24.8 days); `0`, a negative number or `NaN` is a `RangeError` when the
+   * storage is created.
    * @default {5000}
    */
   lockTimeoutMs?: number;
@@ -92,6 +96,7 @@ export interface CreateAuthStorageOptions {
  * @param options The home, the mode and, optionally, the keyring and names.
  * @returns An {@linkcode AuthStorage} with async and sync methods.
  * @throws {TypeError} for an unknown mode or an empty home.
+ * @throws {RangeError} when `lockTimeoutMs` is not a positive number.
  * @example Basic usage
  * ```ts
  * import { createAuthStorage, defaultHome } from "authkeep";
@@ -121,7 +126,8 @@ export function createAuthStorage(options: CreateAuthStorageOptions): AuthStorag
     home: options.home,
     fileName,
     warn,
-    lockTimeoutMs: options.lockTimeoutMs,
+    // Validated once, here, by the one deadline policy (undefined keeps each mode's own default).
+    lockTimeoutMs: options.lockTimeoutMs === undefined ? undefined : resolveDeadline(options.lockTimeoutMs, 0, "lockTimeoutMs"),
     service,
     keyring: () => (keyring ??= defaultKeyringStore()),
   };

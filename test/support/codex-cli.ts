@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -107,7 +107,7 @@ export function runCodex(args: readonly string[], options: CodexRunOptions): Pro
   writeFileSync(inputPath, options.stdin ?? "", { mode: 0o600 });
   const fd = openSync(inputPath, "r");
   const started = performance.now();
-  let child;
+  let child: ChildProcess;
   try {
     child = spawn(bin, argv, { cwd: options.home, env: codexEnv(options.home, options.env ?? {}), stdio: [fd, "pipe", "pipe"] });
   } finally {

@@ -109,7 +109,7 @@ export class LeakCollector {
           this.text(`${path}.${key}`, safeJson(inner));
           if (inner instanceof Error) visit(inner, `${path}.${key}`);
         }
-        if (value instanceof AggregateError) value.errors.forEach((inner, i) => visit(inner, `${path}.errors[${i}]`));
+        if (value instanceof AggregateError) for (const [i, inner] of value.errors.entries()) visit(inner, `${path}.errors[${i}]`);
         visit(value.cause, `${path}.cause`);
       } else {
         this.text(path, typeof value === "string" ? value : safeJson(value));

@@ -1,6 +1,7 @@
 /**
  * A real HTTP server on 127.0.0.1 (random port) that plays the OAuth token
- * endpoint and one API route, for the refresh tests and the storm benchmark.
+ * endpoint and one API route: the one token server of the refresh tests, the
+ * benchmarks (refresh storm, Codex race) and the `npm start` tour.
  *
  * - `POST /oauth/token` rotates the refresh token on every use, answers a
  *   reused one with Codex's `401 {"error":{"code":"refresh_token_reused"}}`,

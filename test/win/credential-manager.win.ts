@@ -148,8 +148,8 @@ function valueOfUtf8Bytes(bytes: number): string {
   let i = 0;
   while (Buffer.byteLength(text) < bytes - 2) text += String.fromCharCode(97 + (i++ % 26));
   text += '"}';
-  while (Buffer.byteLength(text) > bytes) text = text.slice(0, -3) + '"}';
-  while (Buffer.byteLength(text) < bytes) text = text.slice(0, -2) + 'x"}';
+  while (Buffer.byteLength(text) > bytes) text = `${text.slice(0, -3)}"}`;
+  while (Buffer.byteLength(text) < bytes) text = `${text.slice(0, -2)}x"}`;
   assert.equal(Buffer.byteLength(text), bytes);
   return text;
 }
@@ -299,8 +299,8 @@ async function main(): Promise<void> {
       assert.ok((rawRead(`${a}.${SERVICE}`)?.blob.length ?? 9999) <= 2560);
       assert.equal(store.loadSync(SERVICE, a), value);
       assert.equal(await store.load(SERVICE, a), value);
-      await store.save(SERVICE, a, value + "!");
-      assert.equal(await store.load(SERVICE, a), value + "!");
+      await store.save(SERVICE, a, `${value}!`);
+      assert.equal(await store.load(SERVICE, a), `${value}!`);
       assert.equal(chunksOf(SERVICE, a).length, Math.ceil((kib * 1024 + 1) / CHUNK_BYTES), "the previous write's chunks are gone");
       assert.equal(store.deleteSync(SERVICE, a), true);
       assert.equal(store.loadSync(SERVICE, a), null);

@@ -14,7 +14,7 @@
 import { nodeCrypto, sha256Hex } from "../../contract/_crypto.ts";
 import { EncryptedStoreError } from "../../contract/encrypted-store-error.ts";
 import { type Flow, io, type Step } from "../../contract/engine.ts";
-import { parseAgeScryptHeader, scryptHeaderMacInput, encodeBase64 } from "./_age-format.ts";
+import { type AgeScryptHeader, parseAgeScryptHeader, scryptHeaderMacInput, encodeBase64 } from "./_age-format.ts";
 import { aeadOpen, aeadSeal, openStream, sealStream } from "./_age-stream.ts";
 
 /** The largest scrypt work factor read (4 GiB of memory); Codex's calibration gives 18–20. */
@@ -98,7 +98,7 @@ export function ageWorkFactor(file: Uint8Array): number {
  *   `unsupported`.
  */
 export function* decryptAgeFlow(file: Uint8Array, passphrase: string, path?: string): Flow<Uint8Array> {
-  let header;
+  let header: AgeScryptHeader;
   try {
     header = parseAgeScryptHeader(file);
   } catch (error) {

@@ -140,6 +140,9 @@ describe("libsecret backend without a keyring", () => {
       [{ domain: "g-io-error-quark", code: 24, message: "Timeout was reached" }, "unavailable", FIX.timeout],
       [{ domain: "g-io-error-quark", code: 19, message: "Operation was cancelled" }, "unavailable", FIX.timeout],
       [{ domain: "g-dbus-error-quark", code: 8, message: "GDBus.Error:org.freedesktop.DBus.Error.LimitsExceeded: too big" }, "too-large", undefined],
+      // dbus-daemon's answer when the service dies mid-call (the keyring stopped), against a real no-reply timeout.
+      [{ domain: "g-dbus-error-quark", code: 4, message: "GDBus.Error:org.freedesktop.DBus.Error.NoReply: Message recipient disconnected from message bus without replying" }, "unavailable", FIX.noService],
+      [{ domain: "g-dbus-error-quark", code: 4, message: "GDBus.Error:org.freedesktop.DBus.Error.NoReply: Did not receive a reply" }, "unavailable", FIX.timeout],
       [{ domain: "secret-error", code: 1, message: "received an invalid secret from the secret storage" }, "failure", undefined],
     ] as const;
     for (const [info, kind, fix] of cases) {

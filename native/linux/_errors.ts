@@ -165,7 +165,9 @@ export function classifyGError(info: GErrorInfo): { kind: KeyringErrorKind; fix?
         case 2: // G_DBUS_ERROR_SERVICE_UNKNOWN: nothing provides org.freedesktop.secrets
         case 3: // G_DBUS_ERROR_NAME_HAS_NO_OWNER
           return { kind: "unavailable", fix: FIX.noService };
-        case 4: // G_DBUS_ERROR_NO_REPLY
+        case 4: // G_DBUS_ERROR_NO_REPLY: a timeout, unless the bus says the service left without replying
+          if (/disconnected/i.test(message)) return { kind: "unavailable", fix: FIX.noService };
+          return { kind: "unavailable", fix: FIX.timeout };
         case 12: // G_DBUS_ERROR_TIMEOUT
         case 20: // G_DBUS_ERROR_TIMED_OUT
           return { kind: "unavailable", fix: FIX.timeout };

@@ -8,12 +8,12 @@
  *
  * @module
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { open, readFile, rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { createAuthStorage, serializeAuthJson } from "../src/index.ts";
+import { createAuthStorage, parseAuthJson, serializeAuthJson } from "../src/index.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "../src/storage/atomic-write.ts";
 import type { BenchContext } from "./_context.ts";
 import { ignoreWarning, makeAuth, makeHome, removeHome } from "./_fixtures.ts";
@@ -49,15 +49,23 @@ async function loadRows(context: BenchContext, home: string): Promise<Section> {
   storage.saveSync(makeAuth());
   const path = join(home, "auth.json");
   const size = readFileSync(path).length;
-  result.notes.push(`auth.json is ${size} bytes; load = read + UTF-8 decode + JSON.parse + schema validation`);
+  result.notes.push(
+    `auth.json is ${size} bytes; load = read + UTF-8 decode + JSON.parse + schema validation`,
+    "FIFO-safe read = open(O_NONBLOCK) + fstat (refuse what is not a regular file) + read until EOF + close, what the load's policy needs; parseAuthJson = the strict parser (duplicate known fields, depth, exact numbers, field types); the two reference rows are plain calls, no authkeep code in the read",
+  );
   addOutcomes(result, await measureGroup([
     { name: "authkeep loadSync", fn: () => storage.loadSync() },
     { name: "readFileSync + JSON.parse", fn: () => JSON.parse(readFileSync(path, "utf8")) },
+    { name: "reference: FIFO-safe read + JSON.parse", fn: () => JSON.parse(fifoSafeRead(path)) },
+    { name: "reference: FIFO-safe read + parseAuthJson (the policies' floor)", fn: () => parseAuthJson(fifoSafeRead(path)) },
     { name: "authkeep load (async)", fn: () => storage.load(), async: true },
     { name: "fs/promises readFile + JSON.parse", fn: async () => JSON.parse(await readFile(path, "utf8")), async: true },
   ], context.config));
   compare(result, "loadSync / bare readFileSync + JSON.parse", "authkeep loadSync", "readFileSync + JSON.parse", { goal: 1.3 });
   compare(result, "load / bare readFile + JSON.parse (async)", "authkeep load (async)", "fs/promises readFile + JSON.parse", { goal: 1.3 });
+  compare(result, "loadSync / the policies' floor (FIFO-safe read + parseAuthJson)", "authkeep loadSync", "reference: FIFO-safe read + parseAuthJson (the policies' floor)");
+  compare(result, "the policies' floor / bare readFileSync + JSON.parse", "reference: FIFO-safe read + parseAuthJson (the policies' floor)", "readFileSync + JSON.parse");
+  compare(result, "FIFO-safe read + JSON.parse / bare readFileSync + JSON.parse (the read's share)", "reference: FIFO-safe read + JSON.parse", "readFileSync + JSON.parse");
   return result;
 }
 
@@ -87,13 +95,14 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
     { name: "reference: temp + write + fsync + rename (no dir fsync)", fn: () => bareAtomicWrite(barePath, nextBytes(), false) },
     { name: "reference: temp + write + fsync + rename + fsync(dir)", fn: () => bareAtomicWrite(barePath, nextBytes(), true) },
     { name: "authkeep save (async)", fn: () => storage.save(next()), async: true },
+    { name: "reference (async): temp + write + fsync + rename + fsync(dir)", fn: () => bareAtomicWriteAsync(barePath, nextBytes()), async: true },
     { name: "write-file-atomic (async, 0o600, fsync)", fn: () => writeFileAtomicPackage(wfaPath, JSON.stringify(next(), null, 2), WFA_OPTIONS), async: true },
     { name: "fs/promises writeFile (truncate, no fsync)", fn: () => writeFile(plainPath, JSON.stringify(next(), null, 2)), async: true },
     { name: "authkeep writeFileAtomic (async, bytes only)", fn: () => writeFileAtomic(primitivePath, nextBytes()), async: true },
   ], context.config));
   // The raw durable floor (issue 20): exclusive temp, write, fsync, close, rename, fsync(dir), same bytes, same run.
   compare(result, "saveSync / raw durable floor", "authkeep saveSync", "reference: temp + write + fsync + rename + fsync(dir)", { goal: 1.15 });
-  compare(result, "save (async) / raw durable floor", "authkeep save (async)", "reference: temp + write + fsync + rename + fsync(dir)");
+  compare(result, "save (async) / raw durable floor (async)", "authkeep save (async)", "reference (async): temp + write + fsync + rename + fsync(dir)", { goal: 1.15 });
   compare(result, "saveSync / write-file-atomic.sync", "authkeep saveSync", "write-file-atomic.sync (0o600, fsync)", { goal: 0.7 });
   compare(result, "save / write-file-atomic (async)", "authkeep save (async)", "write-file-atomic (async, 0o600, fsync)", { goal: 0.7 });
   compare(result, "saveSync / plain writeFileSync", "authkeep saveSync", "writeFileSync (truncate, no fsync)");
@@ -128,5 +137,40 @@ function bareAtomicWrite(path: string, data: Uint8Array, syncDirectory: boolean)
     } finally {
       closeSync(directory);
     }
+  }
+}
+
+/** The same durable replace with fs/promises, each call a round trip to libuv's thread pool as in authkeep's async save. */
+async function bareAtomicWriteAsync(path: string, data: Uint8Array): Promise<void> {
+  const temp = `${path}.${process.pid}.${bareCounter++}.tmp`;
+  const file = await open(temp, "wx", 0o600);
+  try {
+    await file.write(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, path);
+  const directory = await open(dirname(path), "r");
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+const fifoSafeBuffer = new Uint8Array(64 * 1024);
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The least a load that refuses FIFOs and devices does: open non-blocking, fstat the descriptor, read to EOF, close. */
+function fifoSafeRead(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file`);
+    let length = 0;
+    for (let count; (count = readSync(fd, fifoSafeBuffer, length, fifoSafeBuffer.length - length, null)) > 0; ) length += count;
+    return decoder.decode(fifoSafeBuffer.subarray(0, length));
+  } finally {
+    closeSync(fd);
   }
 }

@@ -6,6 +6,8 @@
  * rewrites its keyring file) and nothing of authkeep's own work: no flow, no
  * AES in TypeScript, no checks. A store save that costs about this is at the
  * floor; what napi's save costs beyond it is its own work (it also searches).
+ * `getSecretSync` is the same for a warm load: one `Item.GetSecret`, its
+ * reply not even decrypted.
  *
  * @module
  */
@@ -19,16 +21,17 @@ import { type Session, withSession } from "../native/linux/_session.ts";
 import { byteArray, type FlowContext, SECRETS_BUS_NAME, tuple } from "../native/linux/_variant.ts";
 import type { Pointer as FfiPointer } from "../native/ffi/index.ts";
 
-/** One raw SetSecret per call, alternating the two values. */
-export interface SetSecretFloor {
+/** One raw call per use: SetSecret alternating the two values, or GetSecret with the reply left encrypted. */
+export interface SecretCallFloor {
   setSecretSync(): void;
+  getSecretSync(): void;
 }
 
 /**
  * Prepares the floor for an item that already exists (the caller saved it
  * through the store): finds its path with one search, untimed.
  */
-export function rawSetSecretFloor(service: string, account: string, values: readonly string[]): SetSecretFloor {
+export function rawSecretCallFloor(service: string, account: string, values: readonly string[]): SecretCallFloor {
   // The same provider and round-trip timeout as defaultKeyringStore(): withSession hands out the store's own session.
   const context: FlowContext = { lib: bindGio({}), cancellable: null, roundTripMs: 2000 };
   const { lib } = context;
@@ -57,6 +60,15 @@ export function rawSetSecretFloor(service: string, account: string, values: read
         session.connection, SECRETS_BUS_NAME, path, "org.freedesktop.Secret.Item", "SetSecret", tuple(lib, secret), "()", 0, 2000, null, error,
       ) as FfiPointer | null;
       if (!reply) throw new Error("SetSecret failed");
+      lib.g_variant_unref(reply);
+    },
+    getSecretSync: () => {
+      const error = new BigUint64Array(1);
+      const parameters = tuple(lib, lib.g_variant_new_object_path(session.sessionPath) as FfiPointer);
+      const reply = lib.g_dbus_connection_call_sync(
+        session.connection, SECRETS_BUS_NAME, path, "org.freedesktop.Secret.Item", "GetSecret", parameters, "((oayays))", 0, 2000, null, error,
+      ) as FfiPointer | null;
+      if (!reply) throw new Error("GetSecret failed");
       lib.g_variant_unref(reply);
     },
   };

@@ -16,7 +16,7 @@ import type { BenchContext } from "./_context.ts";
 import { ignoreWarning, makeAuth, makeHome, removeHome } from "./_fixtures.ts";
 import { describeError, measureGroup, type TaskSpec } from "./_harness.ts";
 import { addOutcomes, compare, type Row, section, type Section } from "./_report.ts";
-import { rawSetSecretFloor, type SetSecretFloor } from "./_keyring-floor.ts";
+import { rawSecretCallFloor, type SecretCallFloor } from "./_keyring-floor.ts";
 
 /** The service all benchmark items live under (never Codex's). */
 export const BENCH_SERVICE = "authkeep-bench";
@@ -91,12 +91,12 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
   const store = authkeep.ok ? authkeep.store : null;
   if (store) store.saveSync(BENCH_SERVICE, ACCOUNT.authkeep, values[0]);
   // The warm save's floor: one raw SetSecret on the store's connection (bench/_keyring-floor.ts).
-  let floor: SetSecretFloor | null = null;
+  let floor: SecretCallFloor | null = null;
   let floorReason = authkeep.ok ? "" : authkeep.reason;
   if (store) {
     try {
       store.saveSync(BENCH_SERVICE, ACCOUNT.floor, values[0]);
-      floor = rawSetSecretFloor(BENCH_SERVICE, ACCOUNT.floor, values);
+      floor = rawSecretCallFloor(BENCH_SERVICE, ACCOUNT.floor, values);
     } catch (error) {
       floorReason = describeError(error);
     }
@@ -117,6 +117,10 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
     }
     if (storage) {
       loadTasks.push({ name: "authkeep storage loadSync (keyring mode, parsed)", fn: () => storage.loadSync() });
+    }
+    if (floor) {
+      const raw = floor;
+      loadTasks.push({ name: "floor: one raw GetSecret (same connection, not decrypted)", fn: () => raw.getSecretSync() });
     }
     if (napiEntry && napiAsyncEntry) {
       const entry = napiEntry;
@@ -237,7 +241,10 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
     missing(save, ["authkeep store saveSync", "authkeep store save (async)"], authkeep.reason);
     missing(remove, ["authkeep store deleteSync", "authkeep store delete (async)"], authkeep.reason);
   }
-  if (!floor) missing(save, ["floor: one raw SetSecret (same connection, pre-encrypted)"], floorReason);
+  if (!floor) {
+    missing(load, ["floor: one raw GetSecret (same connection, not decrypted)"], floorReason);
+    missing(save, ["floor: one raw SetSecret (same connection, pre-encrypted)"], floorReason);
+  }
   if (!napiEntry) {
     missing(load, ["@napi-rs/keyring Entry.getPassword"], napiReason);
     missing(save, ["@napi-rs/keyring Entry.setPassword"], napiReason);
@@ -251,6 +258,8 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
 
   compare(load, "loadSync / napi Entry.getPassword", "authkeep store loadSync", "@napi-rs/keyring Entry.getPassword", { goal: 0.6 });
   compare(load, "load (async) / napi AsyncEntry.getPassword", "authkeep store load (async)", "@napi-rs/keyring AsyncEntry.getPassword", { goal: 0.6 });
+  compare(load, "loadSync / the floor (one raw GetSecret)", "authkeep store loadSync", "floor: one raw GetSecret (same connection, not decrypted)");
+  compare(load, "the floor (one raw GetSecret) / napi Entry.getPassword", "floor: one raw GetSecret (same connection, not decrypted)", "@napi-rs/keyring Entry.getPassword");
   compare(load, "storage loadSync (parsed) / napi Entry.getPassword", "authkeep storage loadSync (keyring mode, parsed)", "@napi-rs/keyring Entry.getPassword");
   compare(load, "load (async) / keytar getPassword", "authkeep store load (async)", "keytar getPassword (async)");
   compare(save, "saveSync / napi Entry.setPassword", "authkeep store saveSync", "@napi-rs/keyring Entry.setPassword", { goal: 0.9 });

@@ -8,13 +8,14 @@
  *
  * @module
  */
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { open, readFile, rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { createAuthStorage, parseAuthJson, serializeAuthJson } from "../src/index.ts";
 import { writeFileAtomic, writeFileAtomicSync } from "../src/storage/atomic-write.ts";
+import { fileLocker } from "../src/storage/_file-locker.ts";
 import type { BenchContext } from "./_context.ts";
 import { ignoreWarning, makeAuth, makeHome, removeHome } from "./_fixtures.ts";
 import { measureGroup } from "./_harness.ts";
@@ -83,6 +84,7 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
   const plainPath = join(home, "plain.json");
   const primitivePath = join(home, "primitive.json");
   const barePath = join(home, "bare.json");
+  const policyPath = join(home, "policy-floor.json");
   result.notes.push(
     "authkeep save = serialize + mkdir -p 0700 + home permission check + symlink check + read/validate the old file (corrupt-file backup) + stale temp sweep + temp 0600 + write + fsync + rename + fsync(dir)",
     "write-file-atomic = realpath + temp + write + fsync + rename (it does not fsync the directory); plain writeFileSync = truncate + write, no fsync (what Codex does)",
@@ -94,6 +96,7 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
     { name: "authkeep writeFileAtomicSync (bytes only)", fn: () => writeFileAtomicSync(primitivePath, nextBytes()) },
     { name: "reference: temp + write + fsync + rename (no dir fsync)", fn: () => bareAtomicWrite(barePath, nextBytes(), false) },
     { name: "reference: temp + write + fsync + rename + fsync(dir)", fn: () => bareAtomicWrite(barePath, nextBytes(), true) },
+    { name: "reference: the save policies' floor (serialize + Codex's two flocks + lstat + the same durable replace)", fn: () => policyFloorSave(home, policyPath, next()) },
     { name: "authkeep save (async)", fn: () => storage.save(next()), async: true },
     { name: "reference (async): temp + write + fsync + rename + fsync(dir)", fn: () => bareAtomicWriteAsync(barePath, nextBytes()), async: true },
     { name: "write-file-atomic (async, 0o600, fsync)", fn: () => writeFileAtomicPackage(wfaPath, JSON.stringify(next(), null, 2), WFA_OPTIONS), async: true },
@@ -103,6 +106,8 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
   // The raw durable floor (issue 20): exclusive temp, write, fsync, close, rename, fsync(dir), same bytes, same run.
   compare(result, "saveSync / raw durable floor", "authkeep saveSync", "reference: temp + write + fsync + rename + fsync(dir)", { goal: 1.15 });
   compare(result, "save (async) / raw durable floor (async)", "authkeep save (async)", "reference (async): temp + write + fsync + rename + fsync(dir)", { goal: 1.15 });
+  compare(result, "saveSync / the save policies' floor", "authkeep saveSync", "reference: the save policies' floor (serialize + Codex's two flocks + lstat + the same durable replace)");
+  compare(result, "the save policies' floor / raw durable floor", "reference: the save policies' floor (serialize + Codex's two flocks + lstat + the same durable replace)", "reference: temp + write + fsync + rename + fsync(dir)");
   compare(result, "saveSync / write-file-atomic.sync", "authkeep saveSync", "write-file-atomic.sync (0o600, fsync)", { goal: 0.7 });
   compare(result, "save / write-file-atomic (async)", "authkeep save (async)", "write-file-atomic (async, 0o600, fsync)", { goal: 0.7 });
   compare(result, "saveSync / plain writeFileSync", "authkeep saveSync", "writeFileSync (truncate, no fsync)");
@@ -156,6 +161,33 @@ async function bareAtomicWriteAsync(path: string, data: Uint8Array): Promise<voi
     await directory.sync();
   } finally {
     await directory.close();
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * What any save under authkeep's policies must do at least, as plain calls: serialize the
+ * document, take Codex's two locks (auth.lock, then <file>.lock; opened, flocked, released,
+ * closed), lstat the file (symlink policy), and the durable replace of the raw floor.
+ */
+function policyFloorSave(home: string, path: string, doc: ReturnType<typeof makeAuth>): void {
+  const data = encoder.encode(serializeAuthJson(doc));
+  const { locker } = fileLocker();
+  if (locker === null) throw new Error("no file locker here (koffi missing)");
+  const outer = locker.open(join(home, "policy-floor.lock"), 0o644);
+  try {
+    if (!locker.tryLock(outer)) throw new Error("policy-floor.lock is busy");
+    const inner = locker.open(`${path}.lock`, 0o600);
+    try {
+      if (!locker.tryLock(inner)) throw new Error(`${path}.lock is busy`);
+      lstatSync(path, { throwIfNoEntry: false });
+      bareAtomicWrite(path, data, true);
+    } finally {
+      locker.close(inner);
+    }
+  } finally {
+    locker.close(outer);
   }
 }
 

@@ -86,7 +86,7 @@ async function saveRows(context: BenchContext, home: string): Promise<Section> {
   const barePath = join(home, "bare.json");
   const policyPath = join(home, "policy-floor.json");
   result.notes.push(
-    "authkeep save = serialize + mkdir -p 0700 + home permission check + symlink check + read/validate the old file (corrupt-file backup) + stale temp sweep + temp 0600 + write + fsync + rename + fsync(dir)",
+    "authkeep save = serialize + mkdir -p 0700 (first save of a home only) + home permission check (once per storage) + Codex's two locks + symlink check + read/validate the old file (corrupt-file backup; skipped while it is the file this process wrote last, same lstat identity) + stale temp sweep (at most every 30 s) + temp 0600 + write + fsync + rename + fsync(dir) + lstat (the identity)",
     "write-file-atomic = realpath + temp + write + fsync + rename (it does not fsync the directory); plain writeFileSync = truncate + write, no fsync (what Codex does)",
   );
   addOutcomes(result, await measureGroup([

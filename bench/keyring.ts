@@ -16,6 +16,7 @@ import type { BenchContext } from "./_context.ts";
 import { ignoreWarning, makeAuth, makeHome, removeHome } from "./_fixtures.ts";
 import { describeError, measureGroup, type TaskSpec } from "./_harness.ts";
 import { addOutcomes, compare, type Row, section, type Section } from "./_report.ts";
+import { rawSecretCallFloor, type SecretCallFloor } from "./_keyring-floor.ts";
 
 /** The service all benchmark items live under (never Codex's). */
 export const BENCH_SERVICE = "authkeep-bench";
@@ -25,6 +26,7 @@ const ACCOUNT = {
   napi: "bench|napi",
   napiAsync: "bench|napi-async",
   keytar: "bench|keytar",
+  floor: "bench|floor",
 } as const;
 
 /** Two 4 KB compact values, alternated so that every save changes the secret. */
@@ -88,6 +90,17 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
   }
   const store = authkeep.ok ? authkeep.store : null;
   if (store) store.saveSync(BENCH_SERVICE, ACCOUNT.authkeep, values[0]);
+  // The warm save's floor: one raw SetSecret on the store's connection (bench/_keyring-floor.ts).
+  let floor: SecretCallFloor | null = null;
+  let floorReason = authkeep.ok ? "" : authkeep.reason;
+  if (store) {
+    try {
+      store.saveSync(BENCH_SERVICE, ACCOUNT.floor, values[0]);
+      floor = rawSecretCallFloor(BENCH_SERVICE, ACCOUNT.floor, values);
+    } catch (error) {
+      floorReason = describeError(error);
+    }
+  }
 
   // The storage level (keyring mode): the store call plus computeStoreKey and auth.json validation.
   const home = makeHome("keyring");
@@ -104,6 +117,10 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
     }
     if (storage) {
       loadTasks.push({ name: "authkeep storage loadSync (keyring mode, parsed)", fn: () => storage.loadSync() });
+    }
+    if (floor) {
+      const raw = floor;
+      loadTasks.push({ name: "floor: one raw GetSecret (same connection, not decrypted)", fn: () => raw.getSecretSync() });
     }
     if (napiEntry && napiAsyncEntry) {
       const entry = napiEntry;
@@ -122,6 +139,10 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
     if (store) {
       saveTasks.push({ name: "authkeep store saveSync", fn: () => store.saveSync(BENCH_SERVICE, ACCOUNT.authkeep, nextValue()) });
       saveTasks.push({ name: "authkeep store save (async)", fn: () => store.save(BENCH_SERVICE, ACCOUNT.authkeep, nextValue()), async: true });
+    }
+    if (floor) {
+      const raw = floor;
+      saveTasks.push({ name: "floor: one raw SetSecret (same connection, pre-encrypted)", fn: () => raw.setSecretSync() });
     }
     if (storage) {
       saveTasks.push({ name: "authkeep storage saveSync (keyring mode)", fn: () => storage.saveSync(docs[turn++ & 1]!) });
@@ -192,7 +213,7 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
   } finally {
     removeHome(home);
     if (store) {
-      for (const account of [ACCOUNT.authkeep, "bench|probe"]) {
+      for (const account of [ACCOUNT.authkeep, ACCOUNT.floor, "bench|probe"]) {
         try {
           store.deleteSync(BENCH_SERVICE, account);
         } catch {
@@ -220,6 +241,10 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
     missing(save, ["authkeep store saveSync", "authkeep store save (async)"], authkeep.reason);
     missing(remove, ["authkeep store deleteSync", "authkeep store delete (async)"], authkeep.reason);
   }
+  if (!floor) {
+    missing(load, ["floor: one raw GetSecret (same connection, not decrypted)"], floorReason);
+    missing(save, ["floor: one raw SetSecret (same connection, pre-encrypted)"], floorReason);
+  }
   if (!napiEntry) {
     missing(load, ["@napi-rs/keyring Entry.getPassword"], napiReason);
     missing(save, ["@napi-rs/keyring Entry.setPassword"], napiReason);
@@ -233,10 +258,14 @@ export async function runKeyring(context: BenchContext): Promise<Section[]> {
 
   compare(load, "loadSync / napi Entry.getPassword", "authkeep store loadSync", "@napi-rs/keyring Entry.getPassword", { goal: 0.6 });
   compare(load, "load (async) / napi AsyncEntry.getPassword", "authkeep store load (async)", "@napi-rs/keyring AsyncEntry.getPassword", { goal: 0.6 });
+  compare(load, "loadSync / the floor (one raw GetSecret)", "authkeep store loadSync", "floor: one raw GetSecret (same connection, not decrypted)");
+  compare(load, "the floor (one raw GetSecret) / napi Entry.getPassword", "floor: one raw GetSecret (same connection, not decrypted)", "@napi-rs/keyring Entry.getPassword");
   compare(load, "storage loadSync (parsed) / napi Entry.getPassword", "authkeep storage loadSync (keyring mode, parsed)", "@napi-rs/keyring Entry.getPassword");
   compare(load, "load (async) / keytar getPassword", "authkeep store load (async)", "keytar getPassword (async)");
   compare(save, "saveSync / napi Entry.setPassword", "authkeep store saveSync", "@napi-rs/keyring Entry.setPassword", { goal: 0.9 });
   compare(save, "save (async) / napi AsyncEntry.setPassword", "authkeep store save (async)", "@napi-rs/keyring AsyncEntry.setPassword", { goal: 0.9 });
+  compare(save, "saveSync / the floor (one raw SetSecret)", "authkeep store saveSync", "floor: one raw SetSecret (same connection, pre-encrypted)");
+  compare(save, "napi Entry.setPassword / the floor (one raw SetSecret)", "@napi-rs/keyring Entry.setPassword", "floor: one raw SetSecret (same connection, pre-encrypted)");
   compare(save, "storage saveSync / napi Entry.setPassword", "authkeep storage saveSync (keyring mode)", "@napi-rs/keyring Entry.setPassword");
   compare(save, "save (async) / keytar setPassword", "authkeep store save (async)", "keytar setPassword (async)");
   compare(remove, "deleteSync / napi Entry.deletePassword", "authkeep store deleteSync", "@napi-rs/keyring Entry.deletePassword");

@@ -5,7 +5,7 @@
  * @module
  */
 import type * as fsp from "node:fs/promises";
-import type { Stats } from "node:fs";
+import type { BigIntStats, Stats } from "node:fs";
 import { nodeFs, fsPromises, nodePath } from "../contract/_node-builtins.ts";
 import type { Step } from "../contract/engine.ts";
 
@@ -18,6 +18,21 @@ export function lstatOrNull(path: string): Step<Stats | null> {
     sync: () => nodeFs().lstatSync(path, { throwIfNoEntry: false }) ?? null,
     async: () =>
       fsPromises().lstat(path).catch((error: { code?: unknown }) => {
+        if (error.code === "ENOENT") return null;
+        throw error;
+      }),
+  };
+}
+
+/**
+ * `lstat` with nanosecond times (bigint fields), or `null` when nothing is
+ * there: what a file's identity (device, inode, size, mtime, ctime) is read from.
+ */
+export function lstatExactOrNull(path: string): Step<BigIntStats | null> {
+  return {
+    sync: () => nodeFs().lstatSync(path, { bigint: true, throwIfNoEntry: false }) ?? null,
+    async: () =>
+      fsPromises().lstat(path, { bigint: true }).catch((error: { code?: unknown }) => {
         if (error.code === "ENOENT") return null;
         throw error;
       }),

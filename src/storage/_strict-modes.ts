@@ -45,11 +45,12 @@ export function exposureProblems(stats: Stats, isDirectory: boolean, uid: number
   return problems;
 }
 
-function report(location: StrictModesLocation, path: string, problems: string[], fix: string): void {
+function report(location: StrictModesLocation, path: string, problems: string[], fix: () => string): void {
+  if (problems.length === 0) return;
   const key = `${path}\0${problems.join()}`;
-  if (problems.length === 0 || warned.has(key)) return;
+  if (warned.has(key)) return;
   warned.add(key);
-  location.warn(`${path} ${problems.join(", and ")}; ${fix}`);
+  location.warn(`${path} ${problems.join(", and ")}; ${fix()}`);
 }
 
 const currentUid = (): number | undefined => process.getuid?.();
@@ -57,8 +58,9 @@ const currentUid = (): number | undefined => process.getuid?.();
 /** Warns (once) about the credentials file just read, from the `fstat` of the read. */
 export function warnIfFileIsExposed(location: StrictModesLocation, path: string, stats: Stats): void {
   if (process.platform === "win32") return;
-  const mode = (stats.mode & 0o777).toString(8).padStart(3, "0");
-  report(location, path, exposureProblems(stats, false, currentUid()), `it is mode ${mode}; run \`chmod 600 ${path}\` (a save also fixes the mode) and check that it is yours`);
+  // Every load passes here: the message is only built when there is something to say.
+  const fix = () => `it is mode ${(stats.mode & 0o777).toString(8).padStart(3, "0")}; run \`chmod 600 ${path}\` (a save also fixes the mode) and check that it is yours`;
+  report(location, path, exposureProblems(stats, false, currentUid()), fix);
 }
 
 /** Warns (once) about a home directory that others own or can write to. */
@@ -67,5 +69,5 @@ export function* warnIfHomeIsShared(location: StrictModesLocation): Flow<void> {
   const stats = yield* io(statOrNull(location.home));
   if (stats === null) return;
   checkedLocations.add(location);
-  report(location, location.home, exposureProblems(stats, true, currentUid()), `run \`chmod 700 ${location.home}\` and check that it is yours`);
+  report(location, location.home, exposureProblems(stats, true, currentUid()), () => `run \`chmod 700 ${location.home}\` and check that it is yours`);
 }

@@ -11,7 +11,7 @@
 import { type Flow, io, runAsync, runSync, sleepStep } from "../contract/engine.ts";
 import { type FileOwner, fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { errorCode } from "../contract/errors.ts";
-import { randomHex } from "../contract/_crypto.ts";
+import { randomBytes, toHex } from "../contract/_crypto.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
@@ -48,13 +48,17 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, options: Wri
   runSync(writeFileAtomicFlow(path, data, options.mode ?? 0o600));
 }
 
-/** The atomic write as a flow, for storages that compose it with other steps. */
-export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: number): Flow<void> {
+/**
+ * The atomic write as a flow, for storages that compose it with other steps.
+ * `existing` is the owner of the file at `path` when the caller has just
+ * `lstat`ed it (`null`: nothing there), which spares root a `stat`.
+ */
+export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: number, existing?: FileOwner | null): Flow<void> {
   const directory = nodePath().dirname(path);
   const name = nodePath().basename(path);
   yield* removeStaleTempFiles(directory, name);
-  const owner = yield* ownerToKeep(path);
-  const temp = nodePath().join(directory, `.${name}.${process.pid}.${randomHex(6)}.tmp`);
+  const owner = yield* ownerToKeep(path, existing);
+  const temp = nodePath().join(directory, `.${name}.${process.pid}.${tempNameBytes()}.tmp`);
   inFlight.add(temp);
   try {
     yield* io(writeNewFileDurably(temp, data, mode, owner));
@@ -78,11 +82,27 @@ export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: numbe
  * root (sudo, a system service) saving a user's auth.json left a root-owned
  * 0600 file the user could no longer read. Others cannot chown, and need not.
  */
-export function* ownerToKeep(path: string): Flow<FileOwner | undefined> {
+export function* ownerToKeep(path: string, known?: FileOwner | null): Flow<FileOwner | undefined> {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
-  const existing = yield* io(statOrNull(path));
+  const existing = known === undefined ? yield* io(statOrNull(path)) : known;
   if (existing === null || (existing.uid === 0 && existing.gid === process.getgid?.())) return undefined;
   return { uid: existing.uid, gid: existing.gid };
+}
+
+// Temp names need unpredictable bytes, not a read of /dev/urandom (open, read, close) per save:
+// 6 bytes of every 192 read at once, each used for one name only.
+const TEMP_NAME_BYTES = 6;
+let namePool: Uint8Array = new Uint8Array(0);
+let namePoolOffset = 0;
+
+function tempNameBytes(): string {
+  if (namePoolOffset + TEMP_NAME_BYTES > namePool.length) {
+    namePool = randomBytes(TEMP_NAME_BYTES * 32);
+    namePoolOffset = 0;
+  }
+  const bytes = namePool.subarray(namePoolOffset, namePoolOffset + TEMP_NAME_BYTES);
+  namePoolOffset += TEMP_NAME_BYTES;
+  return toHex(bytes);
 }
 
 function* renameWithRetry(from: string, to: string): Flow<void> {

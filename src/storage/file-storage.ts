@@ -18,7 +18,9 @@ import type { AuthDotJson } from "../document/auth-types.ts";
 import { parseAuthJson, serializeAuthJson } from "../document/auth-json.ts";
 import { AuthFormatError, AuthStorageError, type AuthStorageOperation, errorCode } from "../contract/errors.ts";
 import { type Flow, io, sleepStep } from "../contract/engine.ts";
-import { type FileRead, lstatOrNull, mkdirp, readBytes, readdir, readFileAndStats, realpath, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import type { BigIntStats } from "node:fs";
+import { type FileRead, lstatExactOrNull, lstatOrNull, mkdirp, readBytes, readdir, readFileAndStats, realpath, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
+import { forgetHome, forgetWritten, isKnownHome, isUnchangedSinceWritten, rememberHome, rememberWritten } from "./_written-files.ts";
 import { ownerToKeep, writeFileAtomicFlow } from "./atomic-write.ts";
 import { warnIfFileIsExposed, warnIfHomeIsShared } from "./_strict-modes.ts";
 import type { StorageFlows } from "./_flow-storage.ts";
@@ -111,17 +113,42 @@ export function* saveFileFlow(location: FileLocation, auth: AuthDotJson): Flow<v
   const data = encoder.encode(serializeAuthJson(auth));
   const path = authFilePath(location);
   try {
-    yield* io(mkdirp(location.home, 0o700));
+    // A home this process already saved into is not created again; if it was removed since, the
+    // save meets ENOENT and creates it as a first save would.
+    const known = isKnownHome(location.home);
+    if (!known) yield* io(mkdirp(location.home, 0o700));
     yield* warnIfHomeIsShared(location);
-    yield* withCodexLocks(location, function* () {
-      const target = yield* resolveTarget(path);
-      yield* keepCorruptPredecessor(location, path, target);
-      yield* writeFileAtomicFlow(target, data, 0o600);
-    });
+    try {
+      yield* saveUnderLocks(location, path, data);
+    } catch (error) {
+      if (!known || errorCode(error) !== "ENOENT" || (yield* io(statOrNull(location.home))) !== null) throw error;
+      forgetHome(location.home);
+      yield* io(mkdirp(location.home, 0o700));
+      yield* saveUnderLocks(location, path, data);
+    }
+    rememberHome(location.home);
   } catch (error) {
     if (error instanceof AuthStorageError || error instanceof LockTimeoutError) throw error;
     throw storageError("save", path, error);
   }
+}
+
+function* saveUnderLocks(location: FileLocation, path: string, data: Uint8Array): Flow<void> {
+  yield* withCodexLocks(location, function* () {
+    const { target, stats } = yield* resolveTarget(path);
+    // The file this process wrote last, untouched since (_written-files.ts): valid by construction.
+    if (!isUnchangedSinceWritten(target, stats)) yield* keepCorruptPredecessor(location, path, target);
+    forgetWritten(target);
+    const owner = stats === undefined ? undefined : stats === null ? null : { uid: Number(stats.uid), gid: Number(stats.gid) };
+    yield* writeFileAtomicFlow(target, data, 0o600, owner);
+    let written: BigIntStats | null = null;
+    try {
+      written = yield* io(lstatExactOrNull(target));
+    } catch {
+      // The save is done; without an identity the next save only reads the file again.
+    }
+    rememberWritten(target, written);
+  });
 }
 
 /**
@@ -145,19 +172,23 @@ function* deleteUnderLocks(path: string): Flow<boolean> {
   let removedTarget = false;
   if (link?.isSymbolicLink()) {
     try {
-      removedTarget = yield* io(unlinkIfExists(yield* io(realpath(path))));
+      const target = yield* io(realpath(path));
+      forgetWritten(target);
+      removedTarget = yield* io(unlinkIfExists(target));
     } catch (error) {
       if (errorCode(error) !== "ENOENT") throw error;
     }
   }
+  forgetWritten(path);
   return (yield* io(unlinkIfExists(path))) || removedTarget;
 }
 
-function* resolveTarget(path: string): Flow<string> {
-  const link = yield* io(lstatOrNull(path));
-  if (!link?.isSymbolicLink()) return path;
+/** The file a save replaces, and its `lstat` when that is the file itself (`undefined` behind a symlink, `null` when missing). */
+function* resolveTarget(path: string): Flow<{ target: string; stats: BigIntStats | null | undefined }> {
+  const link = yield* io(lstatExactOrNull(path));
+  if (!link?.isSymbolicLink()) return { target: path, stats: link };
   try {
-    return yield* io(realpath(path));
+    return { target: yield* io(realpath(path)), stats: undefined };
   } catch (error) {
     throw new AuthStorageError(`${path} is a symlink to a file that does not exist; fix or remove the link`, {
       operation: "save",

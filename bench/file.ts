@@ -199,7 +199,7 @@ function fifoSafeRead(path: string): string {
   try {
     if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file`);
     let length = 0;
-    for (let count; (count = readSync(fd, fifoSafeBuffer, length, fifoSafeBuffer.length - length, null)) > 0; ) length += count;
+    for (let count: number; (count = readSync(fd, fifoSafeBuffer, length, fifoSafeBuffer.length - length, null)) > 0; ) length += count;
     return decoder.decode(fifoSafeBuffer.subarray(0, length));
   } finally {
     closeSync(fd);

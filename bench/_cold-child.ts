@@ -17,9 +17,26 @@ const HIT_ACCOUNT = "bench|cold-hit";
 /** The entries the first-save cases update, one per library. */
 const SAVE_ACCOUNTS = { authkeep: "bench|cold-save-authkeep", napi: "bench|cold-save-napi" } as const;
 
-/** A 4 KB JSON value that differs by `round`, so every save really changes the data. */
+/**
+ * A 4 KB JSON value that differs by `round`, so every save really changes the data. On Windows
+ * 0.2 KB: @napi-rs/keyring cannot store 4 KB there (a credential holds 2560 bytes of UTF-16).
+ */
 function coldValue(round: string): string {
-  return JSON.stringify({ round, padding: "x".repeat(3650) });
+  return JSON.stringify({ round, padding: "x".repeat(process.platform === "win32" ? 180 : 3650) });
+}
+
+/**
+ * Prints the result line, or writes it to $AUTHKEEP_COLD_OUT: node.exe under Wine dies when its
+ * stdout is a Unix pipe (bench/windows-wine-cold.ts reads the file).
+ */
+async function report(line: string): Promise<void> {
+  const out = process.env.AUTHKEEP_COLD_OUT;
+  if (!out) {
+    process.stdout.write(line);
+    return;
+  }
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(out, line);
 }
 
 interface ColdResult {
@@ -52,6 +69,40 @@ function firstCall(authkeep: Authkeep): void {
   } else if (which.endsWith("-save")) store.saveSync(service, SAVE_ACCOUNTS.authkeep, coldValue(round));
 }
 
+/** The GLib functions a floor child declares: `GDBusConnection *g_bus_get_sync(GBusType, GCancellable *, GError **)`. */
+type BusGet = (busType: number, cancellable: null, error: null) => unknown;
+
+/**
+ * The floor of a first keyring call on this runtime's FFI (or koffi's, with
+ * `AUTHKEEP_FFI=koffi`): load the FFI, dlopen libgio and declare one function;
+ * `floor-connect` also connects to the session bus (`g_bus_get_sync`: the
+ * socket, the auth handshake and `Hello`). No Secret Service call: what a
+ * first load adds above this is authkeep's own (and the daemon's) work.
+ * On Windows: koffi, advapi32.dll and `CredReadW` declared.
+ */
+async function floor(connect: boolean, root: string): Promise<void> {
+  const gio = "libgio-2.0.so.0";
+  const global = globalThis as { Bun?: unknown; Deno?: { dlopen(path: string, symbols: object): { symbols: Record<string, BusGet> } } };
+  let busGet: BusGet;
+  if (process.env.AUTHKEEP_FFI !== "koffi" && global.Bun !== undefined) {
+    const specifier = "bun:ffi"; // a variable specifier keeps tsc from resolving it
+    const bun = (await import(specifier)) as { dlopen(path: string, symbols: object): { symbols: Record<string, BusGet> } };
+    busGet = bun.dlopen(gio, { g_bus_get_sync: { args: ["i32", "ptr", "ptr"], returns: "ptr" } }).symbols.g_bus_get_sync!;
+  } else if (process.env.AUTHKEEP_FFI !== "koffi" && global.Deno !== undefined) {
+    busGet = global.Deno.dlopen(gio, { g_bus_get_sync: { parameters: ["i32", "pointer", "pointer"], result: "pointer" } }).symbols.g_bus_get_sync!;
+  } else {
+    const { createRequire } = await import("node:module");
+    const koffi = createRequire(`${root}/package.json`)("koffi") as { load(path: string): { func(signature: string): BusGet } };
+    // Windows: the Credential Manager's DLL and its read function; there is no connection to make.
+    if (process.platform === "win32") {
+      koffi.load("advapi32.dll").func("bool __stdcall CredReadW(const char16_t *target, uint32_t type, uint32_t flags, _Out_ void **credential)");
+      return;
+    }
+    busGet = koffi.load(gio).func("void *g_bus_get_sync(int, void *, void *)");
+  }
+  if (connect && !busGet(2, null, null)) throw new Error("g_bus_get_sync found no session bus");
+}
+
 async function main(): Promise<ColdResult> {
   const result: ColdResult = {};
   if (which === "empty") return result;
@@ -67,6 +118,11 @@ async function main(): Promise<ColdResult> {
       firstCall(authkeep);
       result.callMs = performance.now() - before;
     }
+  } else if (which === "floor-dlopen" || which === "floor-connect") {
+    // All of it counts as the first call: these children import nothing of authkeep.
+    result.importMs = 0;
+    await floor(which === "floor-connect", root);
+    result.callMs = performance.now() - started;
   } else if (which.startsWith("napi")) {
     const { createRequire } = await import("node:module");
     const napi = createRequire(`${root}/package.json`)("@napi-rs/keyring") as typeof import("@napi-rs/keyring");
@@ -115,10 +171,10 @@ main().then(
   (result) => {
     const cpu = process.cpuUsage();
     result.cpuMs = (cpu.user + cpu.system) / 1000;
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return report(`${JSON.stringify(result)}\n`);
   },
-  (error: unknown) => {
-    process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
+  async (error: unknown) => {
     process.exitCode = 1;
+    await report(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
   },
 );

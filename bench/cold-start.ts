@@ -51,6 +51,9 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     { id: "authkeep-call", label: "import authkeep + first keyring load", argv: [child, "authkeep-call", context.root] },
     { id: "authkeep-hit", label: "import authkeep + first load of a stored 4 KB entry", argv: [child, "authkeep-hit", context.root] },
     { id: "authkeep-save", label: "import authkeep + first save (4 KB, an update)", argv: [child, "authkeep-save", context.root] },
+    // The floor of a first call on koffi: what any koffi-based backend pays before its first Secret Service call.
+    { id: "floor-dlopen", label: "floor: load koffi + dlopen libgio", argv: [child, "floor-dlopen", context.root] },
+    { id: "floor-connect", label: "floor: load koffi + dlopen libgio + connect (Hello)", argv: [child, "floor-connect", context.root] },
     { id: "napi-import", label: "import @napi-rs/keyring", argv: [child, "napi-import", context.root] },
     { id: "napi-call", label: "import @napi-rs/keyring + first getPassword", argv: [child, "napi-call", context.root] },
     { id: "napi-hit", label: "import @napi-rs/keyring + first getPassword of a stored 4 KB entry", argv: [child, "napi-hit", context.root] },
@@ -74,15 +77,22 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
       { id: `${id}-koffi-hit`, label: `${runtime.name} (koffi): import authkeep + first load of a stored 4 KB entry`, argv: on("authkeep-hit"), binary, env: { AUTHKEEP_FFI: "koffi" } },
       { id: `${id}-authkeep-save`, label: `${ffi}: import authkeep + first save (4 KB, an update)`, argv: on("authkeep-save"), binary },
       { id: `${id}-koffi-save`, label: `${runtime.name} (koffi): import authkeep + first save (4 KB, an update)`, argv: on("authkeep-save"), binary, env: { AUTHKEEP_FFI: "koffi" } },
+      { id: `${id}-floor-dlopen`, label: `${ffi}: floor: load the FFI + dlopen libgio`, argv: on("floor-dlopen"), binary },
+      { id: `${id}-floor-connect`, label: `${ffi}: floor: load the FFI + dlopen libgio + connect (Hello)`, argv: on("floor-connect"), binary },
+      { id: `${id}-koffi-floor-dlopen`, label: `${runtime.name} (koffi): floor: load the FFI + dlopen libgio`, argv: on("floor-dlopen"), binary, env: { AUTHKEEP_FFI: "koffi" } },
+      { id: `${id}-koffi-floor-connect`, label: `${runtime.name} (koffi): floor: load the FFI + dlopen libgio + connect (Hello)`, argv: on("floor-connect"), binary, env: { AUTHKEEP_FFI: "koffi" } },
       { id: `${id}-napi-hit`, label: `${runtime.name}: import @napi-rs/keyring + first getPassword of a stored 4 KB entry`, argv: on("napi-hit"), binary },
       { id: `${id}-napi-save`, label: `${runtime.name}: import @napi-rs/keyring + first setPassword (4 KB, an update)`, argv: on("napi-save"), binary },
     );
   }
-  // AUTHKEEP_BENCH_COLD_ONLY=hit,save keeps only the cases whose id ends so (a quicker partial run).
+  // AUTHKEEP_BENCH_COLD_ONLY=hit,save keeps only the cases whose id ends so (a quicker partial run),
+  // and the floors, which the first-call rows are read against.
   const only = process.env.AUTHKEEP_BENCH_COLD_ONLY;
   if (only) {
     const parts = only.split(",");
-    for (let i = cases.length - 1; i >= 0; i--) if (!parts.some((part) => cases[i]!.id.endsWith(`-${part}`))) cases.splice(i, 1);
+    for (let i = cases.length - 1; i >= 0; i--) {
+      if (!cases[i]!.id.includes("floor-") && !parts.some((part) => cases[i]!.id.endsWith(`-${part}`))) cases.splice(i, 1);
+    }
   }
   const keytar = loadKeytar(context);
   if (keytar.ok) {
@@ -168,6 +178,22 @@ export async function runColdStart(context: BenchContext): Promise<Section[]> {
     ["import + first load of a stored 4 KB entry", "import authkeep + first load of a stored 4 KB entry", "import @napi-rs/keyring + first getPassword of a stored 4 KB entry", 0.75, 0.9],
     ["import + first save (4 KB update)", "import authkeep + first save (4 KB, an update)", "import @napi-rs/keyring + first setPassword (4 KB, an update)", 0.75, undefined],
   ];
+  // The measured floor: how much of napi's whole first call the unavoidable part of a koffi backend
+  // (koffi, libgio, the bus connection) already costs, and what authkeep adds above it.
+  const floorIn = (prefix: string, which: string) => `in-process: ${prefix}floor: ${which}: import + first call`;
+  const floorRows = (prefix: string, napiPrefix: string, ffi: string) => {
+    for (const which of ["load koffi + dlopen libgio", "load koffi + dlopen libgio + connect (Hello)"]) {
+      const label = prefix === "" ? which : which.replace("koffi", "the FFI");
+      compare(result, `${ffi}floor (${label}) / @napi-rs/keyring import + first get of a stored entry, in-process`, floorIn(prefix, label), `in-process: ${napiPrefix}import @napi-rs/keyring + first getPassword of a stored 4 KB entry: import + first call`);
+    }
+    const connect = floorIn(prefix, prefix === "" ? "load koffi + dlopen libgio + connect (Hello)" : "load the FFI + dlopen libgio + connect (Hello)");
+    compare(result, `${ffi}import + first load − the floor with connect (what authkeep adds, in-process)`, `in-process: ${prefix}import authkeep + first load of a stored 4 KB entry: import + first call`, connect, { unit: "ms" });
+    compare(result, `${ffi}import + first save − the floor with connect (what authkeep adds, in-process)`, `in-process: ${prefix}import authkeep + first save (4 KB, an update): import + first call`, connect, { unit: "ms" });
+  };
+  floorRows("", "", "");
+  for (const runtime of runtimes) {
+    for (const ffi of [`${runtime.name} (${runtime.provider} FFI)`, `${runtime.name} (koffi)`]) floorRows(`${ffi}: `, `${runtime.name}: `, `${ffi}: `);
+  }
   for (const [name, ours, theirs, inProcessGoal, wallGoal] of pairs) {
     const [oursIn, oursWall] = firstRows(ours);
     const [theirsIn, theirsWall] = firstRows(theirs);

@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import type { BenchContext } from "./_context.ts";
 import { section, type Section } from "./_report.ts";
 import type { WineChildResults } from "./windows-wine-child.ts";
+import { measureWineColdStart } from "./windows-wine-cold.ts";
 
 const TITLE = "Windows Credential Manager under Wine";
 const ROW = "load / save / delete vs @napi-rs/keyring (win32-x64) under Wine";
@@ -77,7 +78,8 @@ export async function measureWindowsUnderWine(context: BenchContext): Promise<Se
     const results = JSON.parse(readFileSync(resultsPath, "utf8")) as WineChildResults;
     const status = child.status === 0 ? "ok" : `exit ${child.status ?? child.signal}`;
     results.sections[0]?.notes.push(`ran ${results.runtime} under ${wineVersion()} (prefix ${process.env.WINEPREFIX ?? "default"}): ${status} in ${seconds} s, Wine start included`);
-    return results.sections;
+    // The first credential in fresh node.exe processes (issue 20's cold rows, on Windows).
+    return [...results.sections, measureWineColdStart(context, wineNode, toWinePath)];
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

@@ -183,8 +183,41 @@ function putWord(bytes: Uint8Array, o: number, word: number): void {
   bytes[o] = word >>> 24; bytes[o + 1] = word >>> 16; bytes[o + 2] = word >>> 8; bytes[o + 3] = word;
 }
 
+/**
+ * After this many AES calls in one process, `node:crypto`'s AES takes over: loading it costs about
+ * 2.5 ms once, which the TypeScript cipher's cold first call does not pay, but warm it decrypts a
+ * 4 KB secret in about 5 µs against about 40 µs here, so a process that keeps reading the keyring
+ * (a server, a long session) repays the load within these calls.
+ */
+const NATIVE_AES_AFTER = 64;
+let aesCalls = 0;
+let nativeAes: typeof import("node:crypto") | null | undefined;
+
+/** `node:crypto` once this process has made {@linkcode NATIVE_AES_AFTER} AES calls, else (or where it is missing) `null`. */
+function warmCrypto(): typeof import("node:crypto") | null {
+  if (nativeAes !== undefined) return nativeAes;
+  if (++aesCalls <= NATIVE_AES_AFTER) return null;
+  try {
+    nativeAes = process.getBuiltinModule("node:crypto") ?? null;
+  } catch {
+    nativeAes = null;
+  }
+  return nativeAes;
+}
+
 /** AES-128-CBC with PKCS#7 padding: the ciphertext of `plain` under `key` and `iv`. */
 export function encryptAesCbc(key: Uint8Array, iv: Uint8Array, plain: Uint8Array): Uint8Array {
+  const crypto = warmCrypto();
+  if (crypto !== null) {
+    const cipher = crypto.createCipheriv("aes-128-cbc", key, iv);
+    const head = cipher.update(plain);
+    const tail = cipher.final();
+    const out = new Uint8Array(head.length + tail.length);
+    out.set(head);
+    out.set(tail, head.length);
+    head.fill(0);
+    return out;
+  }
   const k = expandKey(key);
   const { sbox: box } = gf();
   const [t0, t1, t2, t3] = (encTables ??= roundTables(gf().sbox, 2, 1, 1, 3)) as [Int32Array, Int32Array, Int32Array, Int32Array];
@@ -221,6 +254,24 @@ export function encryptAesCbc(key: Uint8Array, iv: Uint8Array, plain: Uint8Array
  */
 export function decryptAesCbc(key: Uint8Array, iv: Uint8Array, cipher: Uint8Array): Uint8Array {
   if (cipher.length === 0 || cipher.length % 16 !== 0 || iv.length !== 16) throw new RangeError("the encrypted secret has a wrong length");
+  const crypto = warmCrypto();
+  if (crypto !== null) {
+    const decipher = crypto.createDecipheriv("aes-128-cbc", key, iv);
+    let head: Uint8Array | undefined;
+    try {
+      head = decipher.update(cipher);
+      const tail = decipher.final();
+      const plain = new Uint8Array(head.length + tail.length);
+      plain.set(head);
+      plain.set(tail, head.length);
+      return plain;
+    } catch {
+      // OpenSSL's "bad decrypt": the same answer as the TypeScript cipher's, with nothing of the input.
+      throw new RangeError("the encrypted secret has a wrong padding");
+    } finally {
+      head?.fill(0);
+    }
+  }
   const { inverse: box } = gf();
   const td = (decTables ??= roundTables(box, 14, 9, 13, 11));
   const [t0, t1, t2, t3] = td as [Int32Array, Int32Array, Int32Array, Int32Array];

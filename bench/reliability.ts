@@ -89,8 +89,12 @@ if (keyringWorks) {
   }
 }
 
-const fuzz = /fuzz-codec \(seed \d+\): (\d+) cases/.exec(testOutput("fuzz-codec"));
-rows.push(["fuzz cases (parseAuthJson, parseIdToken, serializeAuthJson, bytes on disk)", fuzz?.[1] ?? "run failed", "round-trip identity, only AuthFormatError, no prototype pollution"]);
+// One line per fuzz-codec file ("# fuzz-codec (topic, seed N): N cases"): added up.
+const fuzzLines = ["documents", "serialize", "jwt", "bytes", "extremes"].map((topic) =>
+  /fuzz-codec \([^,]*, seed \d+\): (\d+) cases/.exec(testOutput(`fuzz-codec-${topic}`)),
+);
+const fuzz = fuzzLines.includes(null) ? undefined : String(fuzzLines.reduce((n, line) => n + Number(line![1]), 0));
+rows.push(["fuzz cases (parseAuthJson, parseIdToken, serializeAuthJson, bytes on disk)", fuzz ?? "run failed", "round-trip identity, only AuthFormatError, no prototype pollution"]);
 // One line per secret-leaks file ("# secret-leaks (area): N surfaces checked, N canaries found"): added up.
 const leakLines = ["secret-leaks-storage", "secret-leaks-refresh", "secret-leaks-cli"].map((name) =>
   /secret-leaks \([^)]*\): (\d+) surfaces checked, (\d+) canaries found/.exec(testOutput(name)),

@@ -89,10 +89,20 @@ if (keyringWorks) {
   }
 }
 
-const fuzz = /fuzz-codec \(seed \d+\): (\d+) cases/.exec(testOutput("fuzz-codec"));
-rows.push(["fuzz cases (parseAuthJson, parseIdToken, serializeAuthJson, bytes on disk)", fuzz?.[1] ?? "run failed", "round-trip identity, only AuthFormatError, no prototype pollution"]);
-const leaks = /secret-leaks: (\d+) surfaces checked, (\d+) canaries found/.exec(testOutput("secret-leaks"));
-rows.push(["canaries found (goal 0)", leaks?.[2] ?? "run failed", leaks ? `in ${leaks[1]} surfaces: errors, stacks, causes, warnings, inspect/JSON, CLI output` : ""]);
+// One line per fuzz-codec file ("# fuzz-codec (topic, seed N): N cases"): added up.
+const fuzzLines = ["documents", "serialize", "jwt", "bytes", "extremes"].map((topic) =>
+  /fuzz-codec \([^,]*, seed \d+\): (\d+) cases/.exec(testOutput(`fuzz-codec-${topic}`)),
+);
+const fuzz = fuzzLines.includes(null) ? undefined : String(fuzzLines.reduce((n, line) => n + Number(line![1]), 0));
+rows.push(["fuzz cases (parseAuthJson, parseIdToken, serializeAuthJson, bytes on disk)", fuzz ?? "run failed", "round-trip identity, only AuthFormatError, no prototype pollution"]);
+// One line per secret-leaks file ("# secret-leaks (area): N surfaces checked, N canaries found"): added up.
+const leakLines = ["secret-leaks-storage", "secret-leaks-refresh", "secret-leaks-cli"].map((name) =>
+  /secret-leaks \([^)]*\): (\d+) surfaces checked, (\d+) canaries found/.exec(testOutput(name)),
+);
+const leaks = leakLines.includes(null)
+  ? undefined
+  : { surfaces: leakLines.reduce((n, line) => n + Number(line![1]), 0), found: leakLines.reduce((n, line) => n + Number(line![2]), 0) };
+rows.push(["canaries found (goal 0)", leaks ? String(leaks.found) : "run failed", leaks ? `in ${leaks.surfaces} surfaces: errors, stacks, causes, warnings, inspect/JSON, CLI output` : ""]);
 
 process.stdout.write(`Reliability figures (seed ${seed}, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform})\n\n`);
 process.stdout.write("| measure | figure | note |\n|---|---:|---|\n");

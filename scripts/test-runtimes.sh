@@ -25,7 +25,7 @@ unset NODE_EXTRA_CA_CERTS
 
 # Basenames of the slow tests (extended regex). Kept here so the matrix stays fast even for a
 # file that does not check AUTHKEEP_SLOW_TESTS yet.
-SLOW='^(crash-safety|concurrent-access|hostile-.*|concurrency|refresh-storm|refresh-lock|refresh-queueing|windows-credential-manager|windows-locks|wine-.*|codex-.*|package|api-report|cli.*|doc-examples|tour)\.test\.ts$'
+SLOW='^(crash-safety|concurrent-access|hostile-.*|concurrency|refresh-storm|refresh-lock|refresh-queueing|windows-credential-manager.*|windows-locks|wine-.*|codex-.*|package|api-report|cli.*|doc-examples|tour)\.test\.ts$'
 ALL_RUNTIMES=(node22 node24 node26 bun bun+koffi deno deno+koffi package)
 TIMEOUT=${AUTHKEEP_RUNTIME_TIMEOUT:-600}
 # bun test stops any test after 5 s by default (Node and Deno have no default timeout), which a

@@ -23,7 +23,7 @@ import { providerRuns } from "./macos-abi/providers.ts";
 
 const skip = process.platform === "darwin"
   ? false
-  : `needs macOS and its real keychain (this is ${process.platform}); test/macos-keychain-abi.test.ts checks the binding against an ABI stand-in instead`;
+  : `needs macOS and its real keychain (this is ${process.platform}); test/macos-keychain-abi-*.test.ts check the binding against an ABI stand-in instead`;
 
 const SUITE = "macOS keychain backend against the real keychain (Security.framework)";
 

@@ -1,7 +1,7 @@
 /**
  * The FFI providers the macOS keychain tests run the backend on: the
  * runtime's own first, then koffi on Bun and Deno where koffi loads. Shared
- * by the ABI stand-in test and the real-keychain test. Not a test file itself.
+ * by the ABI stand-in tests (stand-in-suite.ts) and the real-keychain test. Not a test file itself.
  *
  * @module
  */

@@ -9,7 +9,7 @@
  * values), but it is NOT Apple's code: passing these tests does not prove how
  * the real keychain behaves (prompts, ACLs, search lists).
  *
- * Built by test/macos-keychain-abi.test.ts with the system cc:
+ * Built by test/macos-abi/standin.ts (for test/macos-keychain-abi-*.test.ts) with the system cc:
  *   cc -shared -fPIC -pthread -o libsecurity-standin.so security-standin.c
  *
  * Control functions (prefixed standin_) let the test force OSStatus codes,

@@ -4,7 +4,8 @@
  * keyring first.
  *
  * Prints the Markdown report and writes `latest.json` and `latest.md` to
- * bench/results/ (quick runs go to .cache/bench/quick/, so CI never touches
+ * bench/results/ (quick runs go to .cache/bench/quick/ and partial ones to
+ * .cache/bench/partial/, so CI and a run of a few parts never touch
  * the committed figures). Never asserts times; a row that cannot run says why.
  *
  * @module
@@ -149,7 +150,10 @@ async function main(): Promise<void> {
   await part("runtimes", "Bun and Deno", () => measureOtherRuntimes(context));
 
   const markdown = renderMarkdown(environment, sections);
-  const out = options.out ?? (options.quick ? join(root, ".cache/bench/quick") : join(root, "bench/results"));
+  // Only a full run replaces the committed results: a quick or partial (--only) run would otherwise
+  // overwrite them with a few sections.
+  const out = options.out ??
+    (options.quick ? join(root, ".cache/bench/quick") : options.only ? join(root, ".cache/bench/partial") : join(root, "bench/results"));
   writeResults(out, environment, sections, markdown);
   process.stdout.write(markdown);
   process.stderr.write(`bench: done in ${((performance.now() - started) / 1000).toFixed(1)} s; wrote ${join(out, "latest.json")} and latest.md\n`);

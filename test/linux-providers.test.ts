@@ -4,7 +4,7 @@
  * `Deno.dlopen` on Deno and `bun:ffi` on Bun. Each provider passes the shared
  * conformance suite; where the runtime has two, each reads and updates what
  * the other wrote in the same process (same item layout, one libsecret).
- * `linux-keyring.test.ts` covers the rest with the runtime's default provider.
+ * The `linux-keyring-*.test.ts` files cover the rest with the runtime's default provider.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";

@@ -176,13 +176,21 @@ export function secretTool(args: readonly string[], env: NodeJS.ProcessEnv = pro
 
 /** Calls a Secret Service method with `dbus-send` on the bus in `env`; returns the printed reply. */
 function dbusSecrets(env: NodeJS.ProcessEnv, path: string, method: string, args: readonly string[]): string {
-  const result = spawnSync("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.secrets", path, method, ...args], {
-    env,
-    encoding: "utf8",
-    timeout: 10_000,
-  });
-  if (result.status !== 0) throw new Error(`dbus-send ${method} failed: ${result.stderr}`);
-  return result.stdout;
+  // Read-only queries, so a retry is safe: once in a CI run the live shared gnome-keyring 42 (same
+  // PID before and after) answered UnknownMethod to a well-formed SearchItems from dbus-send.
+  let stderr = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) spawnSync("sleep", ["0.2"]);
+    const result = spawnSync("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.secrets", path, method, ...args], {
+      env,
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    if (result.status === 0) return result.stdout;
+    stderr = result.stderr;
+    if (!/UnknownMethod/.test(stderr)) break;
+  }
+  throw new Error(`dbus-send ${method} failed: ${stderr}`);
 }
 
 /**

@@ -37,6 +37,16 @@ test("randomHex() gives fresh bytes of the asked length", () => {
   assert.notEqual(a, b);
 });
 
+test("randomHex() never hands out the same bytes twice across refills of its pool, and serves requests larger than the pool", () => {
+  // 6-byte requests (temp names) over several 256-byte refills: any reuse of pooled bytes repeats a value.
+  const names = Array.from({ length: 400 }, () => randomHex(6));
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(!names.includes("000000000000"), "pooled bytes are wiped as they leave, and never handed out once wiped");
+  const large = randomHex(1000);
+  assert.match(large, /^[0-9a-f]{2000}$/);
+  assert.equal(new Set([randomHex(300), randomHex(300)]).size, 2);
+});
+
 test("AES-128-CBC decryption refuses a wrong key or a truncated ciphertext instead of returning garbage (the TypeScript cipher: a process's first 64 calls)", () => {
   const [k, iv] = [randomBytes(16), randomBytes(16)];
   const cipher = encryptAesCbc(k, iv, new TextEncoder().encode("canary-secret-value"));

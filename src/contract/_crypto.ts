@@ -108,27 +108,49 @@ export function hkdfSha256(inputKey: Uint8Array, info: Uint8Array, length: numbe
   return okm;
 }
 
+// One read of /dev/urandom (open, read, close) serves several small requests: temp file names,
+// lock nonces, IVs. Each byte is handed out once and wiped from the pool as it leaves.
+const POOL_BYTES = 256;
+let pool: Uint8Array = new Uint8Array(0);
+let poolOffset = 0;
+
+/** `byteCount` bytes read from `/dev/urandom`, or `undefined` where it cannot be read. */
+function readUrandom(byteCount: number): Uint8Array | undefined {
+  if (process.platform === "win32") return undefined;
+  const bytes = new Uint8Array(byteCount);
+  try {
+    const fs = nodeFs();
+    const fd = fs.openSync("/dev/urandom", "r");
+    try {
+      if (fs.readSync(fd, bytes, 0, byteCount, null) === byteCount) return bytes;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // the caller falls back to WebCrypto
+  }
+  return undefined;
+}
+
 /**
  * `byteCount` bytes from the kernel CSPRNG. `/dev/urandom` first: on Node 20
  * the first use of `globalThis.crypto` loads WebCrypto (5–6 ms); that is the
  * fallback where the device cannot be read (Windows, a Deno without read access).
  */
 export function randomBytes(byteCount: number): Uint8Array {
-  const bytes = new Uint8Array(byteCount);
-  if (process.platform !== "win32") {
-    try {
-      const fs = nodeFs();
-      const fd = fs.openSync("/dev/urandom", "r");
-      try {
-        if (fs.readSync(fd, bytes, 0, byteCount, null) === byteCount) return bytes;
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch {
-      // fall through to WebCrypto
-    }
+  if (byteCount > POOL_BYTES) return readUrandom(byteCount) ?? globalThis.crypto.getRandomValues(new Uint8Array(byteCount));
+  if (poolOffset + byteCount > pool.length) {
+    const fresh = readUrandom(POOL_BYTES);
+    if (fresh === undefined) return globalThis.crypto.getRandomValues(new Uint8Array(byteCount));
+    pool.fill(0);
+    pool = fresh;
+    poolOffset = 0;
   }
-  return globalThis.crypto.getRandomValues(bytes);
+  const served = pool.subarray(poolOffset, poolOffset + byteCount);
+  const bytes = served.slice();
+  served.fill(0);
+  poolOffset += byteCount;
+  return bytes;
 }
 
 /** `byteCount` random bytes from the platform CSPRNG, as lowercase hex. */

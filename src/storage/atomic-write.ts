@@ -11,7 +11,7 @@
 import { type Flow, io, runAsync, runSync, sleepStep } from "../contract/engine.ts";
 import { type FileOwner, fsyncDirectory, readdir, rename, statOrNull, unlinkIfExists, writeNewFileDurably } from "./_fs-steps.ts";
 import { errorCode } from "../contract/errors.ts";
-import { randomBytes, toHex } from "../contract/_crypto.ts";
+import { randomHex } from "../contract/_crypto.ts";
 import { nodePath } from "../contract/_node-builtins.ts";
 
 /** Options for {@linkcode writeFileAtomic}. */
@@ -58,7 +58,7 @@ export function* writeFileAtomicFlow(path: string, data: Uint8Array, mode: numbe
   const name = nodePath().basename(path);
   yield* removeStaleTempFiles(directory, name);
   const owner = yield* ownerToKeep(path, existing);
-  const temp = nodePath().join(directory, `.${name}.${process.pid}.${tempNameBytes()}.tmp`);
+  const temp = nodePath().join(directory, `.${name}.${process.pid}.${randomHex(6)}.tmp`);
   inFlight.add(temp);
   try {
     yield* io(writeNewFileDurably(temp, data, mode, owner));
@@ -87,22 +87,6 @@ export function* ownerToKeep(path: string, known?: FileOwner | null): Flow<FileO
   const existing = known === undefined ? yield* io(statOrNull(path)) : known;
   if (existing === null || (existing.uid === 0 && existing.gid === process.getgid?.())) return undefined;
   return { uid: existing.uid, gid: existing.gid };
-}
-
-// Temp names need unpredictable bytes, not a read of /dev/urandom (open, read, close) per save:
-// 6 bytes of every 192 read at once, each used for one name only.
-const TEMP_NAME_BYTES = 6;
-let namePool: Uint8Array = new Uint8Array(0);
-let namePoolOffset = 0;
-
-function tempNameBytes(): string {
-  if (namePoolOffset + TEMP_NAME_BYTES > namePool.length) {
-    namePool = randomBytes(TEMP_NAME_BYTES * 32);
-    namePoolOffset = 0;
-  }
-  const bytes = namePool.subarray(namePoolOffset, namePoolOffset + TEMP_NAME_BYTES);
-  namePoolOffset += TEMP_NAME_BYTES;
-  return toHex(bytes);
 }
 
 function* renameWithRetry(from: string, to: string): Flow<void> {

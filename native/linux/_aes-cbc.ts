@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { nodeCrypto } from "../../src/contract/_crypto.ts";
 
 // AES-128 (FIPS 197), table-driven. The tables are built on first use, per
 // direction: a first load only decrypts and a first save only encrypts, so
@@ -108,18 +109,18 @@ function putWord(bytes: Uint8Array, o: number, word: number): void {
  */
 const NATIVE_AES_AFTER = 64;
 let aesCalls = 0;
-let nativeAes: typeof import("node:crypto") | null | undefined;
+let warm: ReturnType<typeof nodeCrypto> | null | undefined;
 
 /** `node:crypto` once this process has made {@linkcode NATIVE_AES_AFTER} AES calls, else (or where it is missing) `null`. */
-function warmCrypto(): typeof import("node:crypto") | null {
-  if (nativeAes !== undefined) return nativeAes;
+function warmCrypto(): ReturnType<typeof nodeCrypto> | null {
+  if (warm !== undefined) return warm;
   if (++aesCalls <= NATIVE_AES_AFTER) return null;
   try {
-    nativeAes = process.getBuiltinModule("node:crypto") ?? null;
+    warm = nodeCrypto();
   } catch {
-    nativeAes = null;
+    warm = null;
   }
-  return nativeAes;
+  return warm;
 }
 
 /** AES-128-CBC with PKCS#7 padding: the ciphertext of `plain` under `key` and `iv`. */
@@ -181,6 +182,7 @@ export function decryptAesCbc(key: Uint8Array, iv: Uint8Array, cipher: Uint8Arra
       const plain = new Uint8Array(head.length + tail.length);
       plain.set(head);
       plain.set(tail, head.length);
+      tail.fill(0);
       return plain;
     } catch {
       // OpenSSL's "bad decrypt": the same answer as the TypeScript cipher's, with nothing of the input.

@@ -7,6 +7,7 @@
  */
 import { REDACTED, scrubFragments, scrubSecrets } from "../contract/_redact.ts";
 import { RefreshError, type RefreshFailedReason } from "../contract/refresh-error.ts";
+import type { RefreshedTokens } from "./refreshed-tokens.ts";
 import {
   REFRESH_TOKEN_EXPIRED_MESSAGE,
   REFRESH_TOKEN_INVALIDATED_MESSAGE,
@@ -49,9 +50,6 @@ export function classifyRefreshFailure(status: number, body: string, secrets: re
   const message = scrubFragments(`Failed to refresh token: ${status}: ${errorMessage(json, clean)}`, secrets);
   return new RefreshError(message, { permanent: false, reason: "transient", status, ...withCode });
 }
-
-/** The shape of token-refresher's public `RefreshedTokens` (declared here too, so this module does not import its user). */
-type RefreshedTokens = { id_token?: string; access_token?: string; refresh_token?: string };
 
 /**
  * Reads a 2xx body: a JSON object whose `id_token`, `access_token` and

@@ -12,6 +12,9 @@ import { MAX_RESPONSE_BYTES, readCappedText } from "./_read-capped-body.ts";
 import { classifyRefreshFailure, parseRefreshSuccess, transient } from "./_refresh-response.ts";
 import { authkeepUserAgent } from "./_user-agent.ts";
 import { RefreshError } from "../contract/refresh-error.ts";
+import type { RefreshedTokens } from "./refreshed-tokens.ts";
+
+export type { RefreshedTokens };
 
 /** Codex CLI's OAuth client id. */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
@@ -41,16 +44,6 @@ export interface RefreshContext {
    * @default []
    */
   secrets?: readonly string[];
-}
-
-/** The tokens a refresh returned; each is optional, as in Codex's `RefreshResponse`. */
-export interface RefreshedTokens {
-  /** A new raw id_token JWT. */
-  id_token?: string;
-  /** A new access token. */
-  access_token?: string;
-  /** The rotated refresh token. */
-  refresh_token?: string;
 }
 
 /**

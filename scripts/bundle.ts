@@ -106,6 +106,9 @@ await build({ entryPoints: [{ in: join(entriesDir, "index.js"), out: "src/index"
  * Imports of library modules become reads from the library entry's internals: a module of
  * `const` exports taken from `${INTERNALS}[<module>]`, the entry imported relative to `fromDir`.
  */
+/** The folder under native/ that `importer` sits in (`linux`, `ffi`, ...), or `""`. */
+const backendOf = (importer: string): string => /[\\/]native[\\/]([^\\/]+)[\\/]/.exec(importer)?.[1] ?? "";
+
 function importLibrary(fromDir: string, perBackend = false): Plugin {
   const entry = slash(relative(fromDir, libraryEntry)).replace(/^(?!\.)/, "./");
   return {
@@ -117,7 +120,7 @@ function importLibrary(fromDir: string, perBackend = false): Plugin {
         // Per backend folder, so that a backend's few lines of reads sit in its own file instead of
         // a 200-byte chunk shared with another backend: each chunk a first keyring call loads cost
         // about a millisecond (a resolve, a read and a compile; more under Wine).
-        const group = perBackend ? (/[\\/]native[\\/]([^\\/]+)[\\/]/.exec(args.importer)?.[1] ?? "") : "";
+        const group = perBackend ? backendOf(args.importer) : "";
         return { path: key, namespace: "library", suffix: group === "" ? undefined : `?${group}` };
       });
       plugin.onLoad({ filter: /.*/, namespace: "library" }, (args) => {
@@ -133,7 +136,7 @@ function importLibrary(fromDir: string, perBackend = false): Plugin {
       // copy in each backend, rather than a chunk of its own.
       if (perBackend) {
         plugin.onResolve({ filter: /_bindings-cache\.js$/ }, (args) => {
-          const group = /[\\/]native[\\/]([^\\/]+)[\\/]/.exec(args.importer)?.[1] ?? "";
+          const group = backendOf(args.importer);
           return { path: join(args.resolveDir, args.path), suffix: `?${group}` };
         });
       }

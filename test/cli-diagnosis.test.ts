@@ -8,19 +8,20 @@ import { diagnoseKeyringError, type EnvironmentFacts } from "../src/cli/_diagnos
 import { FIX, keyringError, keyringErrorFromGError } from "../native/linux/_errors.ts";
 import { resolveFfiProviderName } from "../native/ffi/index.ts";
 
+/** A desktop Linux session where everything the doctor checks is in place, with `over` changed. */
+const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
+  platform: "linux",
+  dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
+  dbusSocketExists: true,
+  display: null,
+  ssh: false,
+  wsl: false,
+  container: false,
+  libsecret: "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0",
+  ...over,
+});
 
 describe("doctor's diagnosis table (kind and reason → problem)", () => {
-  const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
-    platform: "linux",
-    dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
-    dbusSocketExists: true,
-    display: null,
-    ssh: false,
-    wsl: false,
-    container: false,
-    libsecret: "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0",
-    ...over,
-  });
   // The message says nothing: the diagnosis must come from kind, reason, backend and code alone.
   const error = (kind: KeyringErrorKind, reason: KeyringErrorReason, backend = "libsecret", code?: number) =>
     new KeyringError("opaque failure text", { kind, reason, backend, ...(code === undefined ? {} : { code }) });
@@ -60,17 +61,6 @@ describe("doctor's diagnosis table (kind and reason → problem)", () => {
 });
 
 describe("doctor's diagnosis of the Linux backend's own errors (GError → KeyringError → problem)", () => {
-  const facts = (over: Partial<EnvironmentFacts> = {}): EnvironmentFacts => ({
-    platform: "linux",
-    dbusSessionBusAddress: "unix:path=/run/user/1000/bus",
-    dbusSocketExists: true,
-    display: null,
-    ssh: false,
-    wsl: false,
-    container: false,
-    libsecret: "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0",
-    ...over,
-  });
   // The backend's error table turns each GError into a KeyringError with a reason; the doctor reads only that.
   const gerror = (domain: string, code: number, message: string) => keyringErrorFromGError({ domain, code, message }, "reading the keyring entry");
   const noFfi = (): unknown => {

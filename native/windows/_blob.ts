@@ -25,7 +25,6 @@
  * @module
  */
 
-import { TextDecoder, TextEncoder } from "node:util";
 
 /** Real Windows rejects a larger blob with error 1783 (Wine accepts it: we check it ourselves). */
 export const CRED_MAX_CREDENTIAL_BLOB_SIZE = 2560;
@@ -49,7 +48,7 @@ export function encodeUtf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-function tryDecode(decoder: TextDecoder, bytes: Uint8Array): string | null {
+function tryDecode(decoder: { decode(bytes: Uint8Array): string }, bytes: Uint8Array): string | null {
   try {
     return decoder.decode(bytes);
   } catch {

@@ -38,7 +38,6 @@
  * @module
  */
 import { randomHex, sha256Hex } from "../../src/contract/_crypto.ts";
-import { TextEncoder } from "node:util";
 
 /** Every head's text starts with this. */
 export const HEAD_PREFIX = "authkeep:chunked:v1:";

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { TextDecoder } from "node:util";
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 import { describedFlow, runAsync, runSync } from "../../src/contract/engine.ts";
 import {

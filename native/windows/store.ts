@@ -37,7 +37,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { KeyringError } from "../../src/contract/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../../src/contract/keyring-store.ts";
 import { resolveDeadline } from "../../src/contract/engine.ts";

@@ -45,6 +45,10 @@ test("randomHex() never hands out the same bytes twice across refills of its poo
   const large = randomHex(1000);
   assert.match(large, /^[0-9a-f]{2000}$/);
   assert.equal(new Set([randomHex(300), randomHex(300)]).size, 2);
+  // Beyond WebCrypto's 65,536 bytes per call (Bun and Deno): the tail is filled too, not left zero.
+  const huge = randomBytes(100_000);
+  assert.equal(huge.length, 100_000);
+  assert.ok(huge.subarray(65_536).some((byte) => byte !== 0) && huge.subarray(99_000).some((byte) => byte !== 0));
 });
 
 test("AES-128-CBC decryption refuses a wrong key or a truncated ciphertext instead of returning garbage (the TypeScript cipher: a process's first 64 calls)", () => {

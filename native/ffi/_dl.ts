@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { platform } from "../../src/contract/_runtime.ts";
 
 /** `RTLD_LAZY`, the same value on glibc, musl and macOS. */
 export const RTLD_LAZY = 1;
@@ -14,9 +15,9 @@ export const RTLD_LAZY = 1;
  * has them in libc, older glibc in libdl; macOS in libSystem. Windows uses
  * `LoadLibraryA`/`GetProcAddress` from kernel32 instead (`kernel32.dll`).
  */
-export function dynamicLoaderLibraries(platform: string = process.platform): readonly string[] {
-  if (platform === "darwin") return ["/usr/lib/libSystem.B.dylib"];
-  if (platform === "win32") return ["kernel32.dll"];
+export function dynamicLoaderLibraries(os: string = platform()): readonly string[] {
+  if (os === "darwin") return ["/usr/lib/libSystem.B.dylib"];
+  if (os === "win32") return ["kernel32.dll"];
   return ["libc.so.6", "libdl.so.2"];
 }
 

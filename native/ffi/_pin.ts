@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { platform } from "../../src/contract/_runtime.ts";
 import type { FfiLibrary, FfiProvider } from "./provider.ts";
 
 /** glibc's flags (`<dlfcn.h>`, Linux). */
@@ -32,7 +33,7 @@ const DLOPEN = { dlopen: { args: ["cstring", "i32"], returns: "pointer" } } as c
  * @param paths The names the libraries were opened with.
  */
 export function pinLoadedLibraries(ffi: FfiProvider, paths: readonly string[]): number {
-  if (process.platform !== "linux") return 0;
+  if (platform() !== "linux") return 0;
   for (const name of DL_NAMES) {
     let dl: FfiLibrary<typeof DLOPEN>;
     try {

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { platform } from "../../src/contract/_runtime.ts";
 import { type DynamicLoader, dynamicLoaderLibraries, lazySymbolLookup, RTLD_LAZY } from "./_dl.ts";
 import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {
@@ -178,7 +179,7 @@ export function createBunProvider(): FfiProvider {
 
 // bun:ffi has no public way to ask for a data symbol's address, so ask the platform's loader.
 function openDynamicLoader(): DynamicLoader<Pointer, Pointer> {
-  const windows = process.platform === "win32";
+  const windows = platform() === "win32";
   let lastError: unknown;
   for (const candidate of dynamicLoaderLibraries()) {
     try {

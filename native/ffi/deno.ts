@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { platform } from "../../src/contract/_runtime.ts";
 import { type DynamicLoader, dynamicLoaderLibraries, lazySymbolLookup, RTLD_LAZY } from "./_dl.ts";
 import { encodeCString, readAddress, toBigInt } from "./_values.ts";
 import type {
@@ -193,7 +194,7 @@ export function createDenoProvider(): FfiProvider {
 
 // Deno.dlopen cannot tell a symbol's address, so ask the platform's loader.
 function openDynamicLoader(): DynamicLoader<DenoPointer, Pointer> {
-  const windows = process.platform === "win32";
+  const windows = platform() === "win32";
   let lastError: unknown;
   for (const candidate of dynamicLoaderLibraries()) {
     try {

@@ -13,6 +13,7 @@
  * @module
  */
 import { KeyringError } from "../../src/contract/keyring-error.ts";
+import { detectRuntime, envVar, type JsRuntime } from "../../src/contract/_runtime.ts";
 import { createBunProvider } from "./bun.ts";
 import { createDenoProvider } from "./deno.ts";
 import { createKoffiProvider } from "./koffi.ts";
@@ -52,19 +53,7 @@ export interface FfiOptions {
   ffi?: FfiProviderName;
 }
 
-/** The JS runtime this code runs on. */
-export type JsRuntime = "node" | "bun" | "deno";
-
-/**
- * Detects the JS runtime. Bun first: it also defines `process`, and Deno
- * defines `process` in npm compatibility mode.
- */
-export function detectRuntime(): JsRuntime {
-  const global = globalThis as { Bun?: unknown; Deno?: unknown };
-  if (global.Bun !== undefined) return "bun";
-  if (global.Deno !== undefined) return "deno";
-  return "node";
-}
+export { detectRuntime, type JsRuntime } from "../../src/contract/_runtime.ts";
 
 /** Each runtime's default provider. */
 const DEFAULTS: Readonly<Record<JsRuntime, FfiProviderName>> = { node: "koffi", bun: "bun", deno: "deno" };
@@ -79,14 +68,8 @@ const FACTORIES: Readonly<Record<FfiProviderName, () => FfiProvider>> = {
 const isProviderName = (value: unknown): value is FfiProviderName =>
   typeof value === "string" && (FFI_PROVIDER_NAMES as readonly string[]).includes(value);
 
-function readEnv(): string | null {
-  try {
-    // Deno without --allow-env throws here; then there simply is no override.
-    return process.env[FFI_ENV_VAR] || null;
-  } catch {
-    return null;
-  }
-}
+// Deno without --allow-env cannot read it; then there simply is no override.
+const readEnv = (): string | null => envVar(FFI_ENV_VAR) ?? null;
 
 /**
  * Which provider {@linkcode loadFfiProvider} would load: the option, else

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { platform } from "../contract/_runtime.ts";
 import { KeyringError } from "../contract/keyring-error.ts";
 import type { KeyringStore, KeyringStoreOptions } from "../contract/keyring-store.ts";
 import { createLinuxKeyringStore, createMacosKeyringStore, createWindowsKeyringStore } from "./platform-keyring-stores.ts";
@@ -25,7 +26,8 @@ import { createLinuxKeyringStore, createMacosKeyringStore, createWindowsKeyringS
  * ```
  */
 export function defaultKeyringStore(options: KeyringStoreOptions = {}): KeyringStore {
-  switch (process.platform) {
+  const os = platform();
+  switch (os) {
     case "linux":
     case "freebsd":
     case "openbsd":
@@ -35,7 +37,7 @@ export function defaultKeyringStore(options: KeyringStoreOptions = {}): KeyringS
     case "darwin":
       return createMacosKeyringStore(options);
     default:
-      return unsupportedKeyringStore(process.platform);
+      return unsupportedKeyringStore(os);
   }
 }
 

@@ -71,7 +71,7 @@ for (const file of jsFiles(join(dist, "src"))) {
  * build, since the internals below could not serve it).
  */
 const used = new Map<string, Set<string>>();
-const consumers = [...jsFiles(join(dist, "src", "cli")), join(dist, "src", "testing.js"), ...jsFiles(join(dist, "native"))];
+const consumers = [...jsFiles(join(dist, "src", "cli")), join(dist, "src", "testing.js"), join(dist, "src", "deno.js"), ...jsFiles(join(dist, "native"))];
 for (const file of consumers) {
   const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
   for (const match of code.matchAll(/^(import|export)\b([^;]*?)\bfrom\s*"(\.\.?\/[^"]+)"/gm)) {
@@ -145,12 +145,28 @@ function importLibrary(fromDir: string, perBackend = false): Plugin {
   };
 }
 
+/**
+ * The Deno entry's own imports stay imports: the library entry it re-exports (`./index.js`) and
+ * the native modules (`../native/<name>/store.js`), which sit at the same relative paths in the
+ * bundle as in tsc's output.
+ */
+function denoEntryImports(): Plugin {
+  return {
+    name: "deno-entry-imports",
+    setup(plugin) {
+      plugin.onResolve({ filter: /^(\.\/index|\.\.\/native\/[a-z]+\/store)\.js$/ }, (args) =>
+        args.importer === join(dist, "src", "deno.js") ? { path: args.path, external: true } : undefined);
+    },
+  };
+}
+
 const others = await build({
   entryPoints: [
     { in: join(dist, "src", "cli", "main.js"), out: "src/cli" },
     { in: join(dist, "src", "testing.js"), out: "src/testing" },
+    { in: join(dist, "src", "deno.js"), out: "src/deno" },
   ],
-  plugins: [importLibrary(join(out, "src"))],
+  plugins: [importLibrary(join(out, "src")), denoEntryImports()],
   ...common(),
 });
 
@@ -186,12 +202,13 @@ function common() {
 }
 rmSync(entriesDir, { recursive: true, force: true });
 
-// The backends are found relative to the file the loader's code ends up in.
+// The backends are found relative to the file the loader's code ends up in (and the Deno entry,
+// beside it, imports them by the same paths).
 const files = jsFiles(out);
 for (const file of files) {
   if (!readFileSync(file, "utf8").includes("../native/")) continue;
   const where = slash(relative(out, file));
-  if (where !== "src/index.js") throw new Error(`bundle: ${where} computes a ../native/ path but is not dist/bundle/src/index.js`);
+  if (where !== "src/index.js" && where !== "src/deno.js") throw new Error(`bundle: ${where} computes a ../native/ path but is not dist/bundle/src/index.js`);
 }
 // Nothing but the library entry may hold library code: a module bundled twice would exist twice.
 for (const [output, { inputs }] of Object.entries({ ...others.metafile.outputs, ...backends.metafile.outputs })) {

@@ -189,9 +189,14 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
 
     test("Deno imports the installed package through npm: with a local node_modules", { skip: process.env.DENO ? false : "set DENO (scripts/runtimes.sh) to run" }, () => {
       const file = join(dir, "deno-check.mjs");
-      writeFileSync(file, 'import { computeStoreKey } from "npm:authkeep";\nconsole.log(computeStoreKey("~/.codex"));\n');
+      // The "deno" export condition: the Deno entry, whose keyrings are imported statically, so a
+      // first keyring call needs no require() (no Node compatibility layer).
+      writeFileSync(file, [
+        'import { computeStoreKey, defaultKeyringStore } from "npm:authkeep";',
+        'console.log(computeStoreKey("~/.codex"), import.meta.resolve("npm:authkeep").replace(/^.*[\\/]/, ""), defaultKeyringStore().backend);',
+      ].join("\n"));
       const out = ok(sh(process.env.DENO!, ["run", "--node-modules-dir=manual", "--allow-read", "--allow-env", file], dir), "deno");
-      assert.equal(out.trim(), "cli|940db7b1d0e4eb40");
+      assert.equal(out.trim(), "cli|940db7b1d0e4eb40 deno.js libsecret");
     });
   });
 
@@ -226,7 +231,7 @@ describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || 
     const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string; exports: Record<string, unknown> };
     const config = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { version: string; exports: Record<string, string> };
     assert.equal(config.version, manifest.version);
-    assert.deepEqual(config.exports, { ".": "./src/index.ts", "./testing": "./src/testing.ts" });
+    assert.deepEqual(config.exports, { ".": "./src/deno.ts", "./testing": "./src/testing.ts" });
     assert.deepEqual(Object.keys(manifest.exports).filter((key) => key !== "./package.json"), Object.keys(config.exports));
   });
 
@@ -249,7 +254,7 @@ describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || 
     assert.equal(out.trim(), 'true {"OPENAI_API_KEY":null} libsecret function');
   });
 
-  test("imported by URL (as from JSR's registry), the file store works and a platform keyring is an unavailable KeyringError", async () => {
+  test("imported by URL (as from JSR's registry): the main entry's keyring is an unavailable KeyringError, JSR's entry (src/deno.ts) reaches the real keyring", async () => {
     const server = createServer((request, response) => {
       const path = join(root, decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname));
       if (!path.startsWith(root + sep) || !existsSync(path)) return void response.writeHead(404).end();
@@ -264,16 +269,20 @@ describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || 
         const home = Deno.makeTempDirSync({ dir: ${JSON.stringify(work)} });
         await createAuthStorage({ home, mode: "file" }).save({ OPENAI_API_KEY: null });
         try { defaultKeyringStore(); console.log("loaded"); } catch (error) { console.log(error instanceof KeyringError, error.kind, /npm:authkeep/.test(error.message)); }
+        // JSR's entry, src/deno.ts, imports the backends statically: by URL too, the keyring works.
+        const jsr = await import("${base}/src/deno.ts");
+        const keyring = jsr.defaultKeyringStore();
+        console.log(keyring.backend, keyring.loadSync("authkeep-package-test", "nobody-by-url"));
       `);
-      const run = await execFileAsync(deno, ["run", "--no-config", "--reload", "--no-check", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", `--allow-import=127.0.0.1:${base.split(":").pop()}`, file], { cwd: work, encoding: "utf8", timeout: 180_000 });
-      assert.equal(run.stdout.trim(), "true unavailable true");
+      const run = await execFileAsync(deno, ["run", "--no-config", "--reload", "--no-check", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-ffi", `--allow-import=127.0.0.1:${base.split(":").pop()}`, file], { cwd: work, encoding: "utf8", timeout: 180_000 });
+      assert.equal(run.stdout.trim(), "true unavailable true\nlibsecret null");
     } finally {
       server.close();
     }
   });
 
-  test("deno doc --lint finds no undocumented or untyped public symbol in either entry", () => {
-    const result = sh(deno, ["doc", "--lint", "src/index.ts", "src/testing.ts"], root);
+  test("deno doc --lint finds no undocumented or untyped public symbol in any entry", () => {
+    const result = sh(deno, ["doc", "--lint", "src/deno.ts", "src/index.ts", "src/testing.ts"], root);
     assert.equal(result.status, 0, result.stdout + result.stderr.split("\n").filter((line) => !line.includes("Failed resolving types") && !line.includes("@types/node")).join("\n"));
   });
 
@@ -285,7 +294,7 @@ describe("the JSR package (deno.json, the TypeScript sources)", { skip: skip || 
     // A slow type fails the publish; anything JSR only warns about (an unanalyzable import, say) fails here.
     assert.doesNotMatch(text, /warning/i);
     const published = [...text.matchAll(/file:\/\/\S+?\/((?:src|native)\/\S+\.ts|README\.md|LICENSE|CHANGELOG\.md)\b/g)].map((match) => match[1]!);
-    for (const file of ["src/index.ts", "src/testing.ts", "native/linux/store.ts", "native/windows/store.ts", "native/macos/store.ts", "native/ffi/index.ts", "README.md", "LICENSE"]) {
+    for (const file of ["src/deno.ts", "src/index.ts", "src/testing.ts", "native/linux/store.ts", "native/windows/store.ts", "native/macos/store.ts", "native/ffi/index.ts", "README.md", "LICENSE"]) {
       assert.ok(published.includes(file), `${file} is not published`);
     }
     assert.deepEqual(published.filter((file) => /\.test\.ts$|^src\/cli\//.test(file)), []);

@@ -12,27 +12,22 @@
  */
 import type { KeyringStore } from "../contract/keyring-store.ts";
 import { KeyringError } from "../contract/keyring-error.ts";
+import { canLoadNativeModule, loadNativeModule, type NativeModules } from "./_native-modules.ts";
 import type { LinuxKeyringStoreOptions } from "../../native/linux/store.ts";
 import type { MacosKeyringStoreOptions } from "../../native/macos/store.ts";
 import type { WindowsKeyringStoreOptions } from "../../native/windows/store.ts";
 
 export type { LinuxKeyringStoreOptions, MacosKeyringStoreOptions, WindowsKeyringStoreOptions };
 
-// Sources run as .ts (Node >= 22.18, Bun, Deno); the published package as .js.
-const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-// node:module through getBuiltinModule, on first use: its ES-module import costs start-up time (see _node-builtins.ts).
-// The sources and tsc's output sit two folders below the root (src/keyring/); the bundle puts this
-// code in dist/bundle/src/<entry>.js, one below. Both mirror native/<os>/store.
-const nativeRoot = /\/src\/keyring\/[^/]+$/.test(import.meta.url) ? "../../native/" : "../native/";
-const load = (name: string): unknown => {
-  // require() takes local files only: imported by URL (from JSR, say) the backends cannot be loaded.
-  if (!import.meta.url.startsWith("file:")) {
+const load = <K extends "linux" | "windows" | "macos">(name: K): NativeModules[K] => {
+  // Imported by URL (from JSR, say) without the Deno entry, the backends are no local files to require.
+  if (!canLoadNativeModule(name)) {
     throw new KeyringError(
       `the ${name} keyring cannot be loaded when authkeep is imported from ${new URL(import.meta.url).protocol}// (it loads its native backends from local files): install authkeep from npm (npm:authkeep) or import it from a local path`,
       { kind: "unavailable", reason: "other", backend: name === "linux" ? "libsecret" : name },
     );
   }
-  return process.getBuiltinModule("node:module").createRequire(import.meta.url)(`${nativeRoot}${name}/store${extension}`);
+  return loadNativeModule(name);
 };
 
 /**
@@ -43,7 +38,7 @@ const load = (name: string): unknown => {
  * @returns A {@linkcode KeyringStore} with `backend: "libsecret"`.
  */
 export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}): KeyringStore {
-  return (load("linux") as typeof import("../../native/linux/store.ts")).createLinuxKeyringStore(options);
+  return load("linux").createLinuxKeyringStore(options);
 }
 
 /**
@@ -54,7 +49,7 @@ export function createLinuxKeyringStore(options: LinuxKeyringStoreOptions = {}):
  * @returns A {@linkcode KeyringStore} with `backend: "windows"`.
  */
 export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = {}): KeyringStore {
-  return (load("windows") as typeof import("../../native/windows/store.ts")).createWindowsKeyringStore(options);
+  return load("windows").createWindowsKeyringStore(options);
 }
 
 /**
@@ -65,5 +60,5 @@ export function createWindowsKeyringStore(options: WindowsKeyringStoreOptions = 
  * @returns A {@linkcode KeyringStore} with `backend: "macos"`.
  */
 export function createMacosKeyringStore(options: MacosKeyringStoreOptions = {}): KeyringStore {
-  return (load("macos") as typeof import("../../native/macos/store.ts")).createMacosKeyringStore(options);
+  return load("macos").createMacosKeyringStore(options);
 }

@@ -15,7 +15,14 @@
  * `AUTHKEEP_COLD_NODE_COMPAT=1` the child starts it before the timer instead, as a program that
  * already uses Node APIs would have.
  */
-const denoRuntime = (globalThis as { Deno?: { args: string[]; build: { os: string }; env: { get(name: string): string | undefined } } }).Deno;
+interface DenoGlobal {
+  args: string[];
+  build: { os: string };
+  env: { get(name: string): string | undefined };
+  stdout: { writeSync(bytes: Uint8Array): number };
+  exitCode: number;
+}
+const denoRuntime = (globalThis as { Deno?: DenoGlobal }).Deno;
 const [which = "empty", root = ".", anchors = ".cache/bench-anchors", round = "0"] = denoRuntime?.args ?? process.argv.slice(2);
 const envVar = (name: string): string | undefined => (denoRuntime ? denoRuntime.env.get(name) : process.env[name]);
 if (denoRuntime && envVar("AUTHKEEP_COLD_NODE_COMPAT") === "1") void process.versions;
@@ -40,6 +47,12 @@ function coldValue(round: string): string {
  * stdout is a Unix pipe (bench/windows-wine-cold.ts reads the file).
  */
 async function report(line: string): Promise<void> {
+  // On Deno through Deno.stdout: process.stdout would start the Node compatibility layer after the
+  // timer, inside the whole-process time, for a library that did not need it.
+  if (denoRuntime) {
+    denoRuntime.stdout.writeSync(new TextEncoder().encode(line));
+    return;
+  }
   const out = process.env.AUTHKEEP_COLD_OUT;
   if (!out) {
     process.stdout.write(line);
@@ -181,12 +194,16 @@ async function main(): Promise<ColdResult> {
 
 main().then(
   (result) => {
-    const cpu = process.cpuUsage();
-    result.cpuMs = (cpu.user + cpu.system) / 1000;
+    // Deno has no CPU-time reading of its own: process.cpuUsage() would start Node compatibility.
+    if (!denoRuntime) {
+      const cpu = process.cpuUsage();
+      result.cpuMs = (cpu.user + cpu.system) / 1000;
+    }
     return report(`${JSON.stringify(result)}\n`);
   },
   async (error: unknown) => {
-    process.exitCode = 1;
+    if (denoRuntime) denoRuntime.exitCode = 1;
+    else process.exitCode = 1;
     await report(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
   },
 );

@@ -23,7 +23,7 @@ const load = <K extends "linux" | "windows" | "macos">(name: K): NativeModules[K
   // Imported by URL (from JSR, say) without the Deno entry, the backends are no local files to require.
   if (!canLoadNativeModule(name)) {
     throw new KeyringError(
-      `the ${name} keyring cannot be loaded when authkeep is imported from ${new URL(import.meta.url).protocol}// (it loads its native backends from local files): install authkeep from npm (npm:authkeep) or import it from a local path`,
+      `the ${name} keyring cannot be loaded when authkeep is imported from ${new URL(import.meta.url).protocol}// (it loads its native backends from local files): install authkeep from npm (npm:authkeep), import its Deno entry (src/deno.ts, JSR's default), or import it from a local path`,
       { kind: "unavailable", reason: "other", backend: name === "linux" ? "libsecret" : name },
     );
   }

@@ -208,7 +208,7 @@ const files = jsFiles(out);
 for (const file of files) {
   if (!readFileSync(file, "utf8").includes("../native/")) continue;
   const where = slash(relative(out, file));
-  if (where !== "src/index.js" && where !== "src/deno.js") throw new Error(`bundle: ${where} computes a ../native/ path but is not dist/bundle/src/index.js`);
+  if (where !== "src/index.js" && where !== "src/deno.js") throw new Error(`bundle: ${where} computes a ../native/ path but is neither dist/bundle/src/index.js nor the Deno entry beside it`);
 }
 // Nothing but the library entry may hold library code: a module bundled twice would exist twice.
 for (const [output, { inputs }] of Object.entries({ ...others.metafile.outputs, ...backends.metafile.outputs })) {

@@ -8,7 +8,8 @@
  * needs its Node compatibility layer, which a Deno program that never touches
  * `process` or a `node:*` module does not otherwise start (about 9 ms of a
  * fresh process), and the `require` itself costs 2–5 ms; importing the four
- * native modules statically costs about 1 ms (bench/README.md). Statically
+ * native modules statically costs about 2 ms (2.7 ms for this entry against
+ * 0.8 ms for the main entry alone, in a fresh `deno run`; bench/README.md). Statically
  * imported, the keyrings also work when authkeep is imported by URL, which
  * `require` cannot load from.
  *

@@ -2,7 +2,7 @@
  * The few crypto primitives authkeep needs, in plain TypeScript: SHA-256 (the
  * store key, chunk names), HMAC/HKDF-SHA-256 (the Secret Service session key)
  * and random bytes. Loading `node:crypto` costs 2.5–7 ms of a cold start on
- * Node 20 and `globalThis.crypto` 5–6 ms; hashing a home path here costs a few
+ * Node 20 and its first `globalThis.crypto` call 0.5 ms or more; hashing a home path here costs a few
  * microseconds (bench/README.md, "first call").
  *
  * @module

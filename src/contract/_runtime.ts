@@ -5,7 +5,7 @@
  *
  * Why: on Deno the first touch of the `process` global, or of any `node:*`
  * module, initialises the Node compatibility layer, about 9 ms of a fresh
- * process (bench/README.md, "Deno without Node compatibility"). A Deno
+ * process (bench/README.md, "Deno and Bun, 2026-12-03"). A Deno
  * program that reads its credentials from the keyring never needs that layer,
  * so this module reads `Deno.build.os` and `Deno.env` there; everywhere else
  * `process` is a cheap global.

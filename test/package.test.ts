@@ -95,6 +95,12 @@ describe("the published package", { skip, timeout: 900_000 }, () => {
     for (const file of bundles.filter((name) => name !== "dist/bundle/src/cli.js")) {
       assert.doesNotMatch(text.get(file)!, /(?:from|import)\s*"node:/, file);
     }
+    // Every file carries Bun's pragma on its first line (the CLI's second, under its hashbang), so
+    // that Bun runs it without transpiling it again (scripts/bundle.ts gives the cost).
+    for (const file of bundles) {
+      const lines = text.get(file)!.split("\n", 2);
+      assert.equal(lines[file === "dist/bundle/src/cli.js" ? 1 : 0], "// @bun", file);
+    }
   });
 
   test("publint finds nothing to fix in the tarball", () => {
